@@ -1,0 +1,7 @@
+//! reconcile: reconcile OVHcloud managed data services with YAML manifests.
+//!
+//! The binary (`src/main.rs`) is a thin shell over these modules; see `docs/ARCHITECTURE.md`.
+
+pub mod cli;
+pub mod ovh;
+pub mod sandbox;
