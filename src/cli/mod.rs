@@ -1,0 +1,83 @@
+//! Command-line flags -> validated settings, and one file per command.
+//!
+//! Two stages, as in ripgrep: clap parses flags into `Cli`, then each command turns its flags
+//! into settings and runs. Every command returns an `ExitStatus`; `main` only maps it to the
+//! process exit code (SPEC section 4).
+
+pub mod api;
+pub mod client;
+pub mod sandbox;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+/// Reconcile OVHcloud managed data services (Public Cloud databases, Web Hosting) with YAML
+/// manifests kept in Git.
+#[derive(Debug, Parser)]
+#[command(name = "reconcile", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// API endpoint: a region name (ovh-eu, ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca,
+    /// soyoustart-eu, soyoustart-ca) or a URL such as http://127.0.0.1:8080/1.0
+    #[arg(long, global = true, env = "OVH_ENDPOINT", value_name = "NAME|URL")]
+    pub endpoint: Option<String>,
+
+    /// Run against the built-in sandbox, in this process (state under .reconcile/): no account
+    /// and no network needed
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+
+    /// Log each HTTP call (method, path, status, ms, query id; secrets redacted); -vv for more.
+    /// RUST_LOG overrides
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Never colour the output (NO_COLOR is honoured too)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One raw, signed API call; the JSON answer goes to stdout
+    Api(api::ApiArgs),
+    /// The local OVH API simulator
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+}
+
+/// How a command ended, mapped to the exit codes of SPEC section 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: no changes / converged / served until stopped.
+    Success,
+    /// 1: error.
+    Failure,
+    /// 2: changes present.
+    Changes,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Api(args) => api::run(&cli.global, args).await,
+        Command::Sandbox(command) => sandbox::run(&cli.global, command).await,
+    }
+}

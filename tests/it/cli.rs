@@ -1,0 +1,258 @@
+//! The binary's edges: one-line errors and exit codes for bad flags and bad state files,
+//! `sandbox serve` printing its endpoint, and a state file surviving a restart.
+
+use crate::support::http;
+use assert_cmd::Command;
+use reconcile::ovh::signing::signature;
+use reconcile::ovh::Method;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+fn reconcile() -> Command {
+    Command::cargo_bin("reconcile").unwrap()
+}
+
+#[test]
+fn a_bad_flag_is_one_line_and_exit_1() {
+    let out = reconcile()
+        .args(["sandbox", "serve", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: unexpected argument '--no-such-flag'"),
+        "{stderr}"
+    );
+
+    let out = reconcile()
+        .args(["sandbox", "serve", "--fail-rate", "1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("1.5 is not between 0 and 1"), "{stderr}");
+}
+
+#[test]
+fn a_corrupt_state_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    std::fs::write(&state, "{\"format\": \"something else\"").unwrap();
+    let out = reconcile()
+        .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is not a valid sandbox state"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        "{\"format\": \"something else\""
+    );
+
+    let unreadable = dir.path().join("a-directory");
+    std::fs::create_dir(&unreadable).unwrap();
+    let out = reconcile()
+        .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--state"])
+        .arg(&unreadable)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: cannot read sandbox state file"),
+        "{stderr}"
+    );
+}
+
+/// A `sandbox serve` child process, killed on drop.
+pub struct ServedSandbox {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl ServedSandbox {
+    pub fn start(args: &[&str]) -> ServedSandbox {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reconcile"))
+            .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("reconcile starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let endpoint = line
+            .trim()
+            .strip_prefix("endpoint=")
+            .unwrap_or_else(|| panic!("first line is endpoint=URL, got {line:?}"))
+            .to_string();
+        ServedSandbox { child, endpoint }
+    }
+}
+
+impl Drop for ServedSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn current_rules(endpoint: &str, consumer_key: &str) -> serde_json::Value {
+    let url = format!("{endpoint}/auth/currentCredential");
+    let ts = chrono::Utc::now().timestamp();
+    let sig = signature(
+        "sandbox-application-secret",
+        consumer_key,
+        &Method::GET,
+        &url,
+        b"",
+        ts,
+    );
+    http()
+        .get(&url)
+        .header("X-Ovh-Application", "sandbox-application-key")
+        .header("X-Ovh-Consumer", consumer_key)
+        .header("X-Ovh-Timestamp", ts.to_string())
+        .header("X-Ovh-Signature", sig)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_prints_its_endpoint_and_a_restart_keeps_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+
+    let first = ServedSandbox::start(&["--state", state_arg]);
+    assert!(
+        first.endpoint.starts_with("http://127.0.0.1:"),
+        "{}",
+        first.endpoint
+    );
+    let requested: serde_json::Value = http()
+        .post(format!("{}/auth/credential", first.endpoint))
+        .header("X-Ovh-Application", "sandbox-application-key")
+        .header("Content-Type", "application/json")
+        .body(r#"{"accessRules":[{"method":"GET","path":"/cloud/*"},{"method":"GET","path":"/auth/*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let consumer_key = requested["consumerKey"].as_str().unwrap().to_string();
+    let validation_url = requested["validationUrl"].as_str().unwrap();
+    assert_eq!(
+        http().get(validation_url).send().await.unwrap().status(),
+        200
+    );
+    drop(first);
+
+    let second = ServedSandbox::start(&["--state", state_arg]);
+    let current = current_rules(&second.endpoint, &consumer_key).await;
+    assert_eq!(current["status"], "validated", "{current}");
+    assert_eq!(current["rules"][0]["path"], "/cloud/*");
+}
+
+/// `--sandbox api` runs against the in-process sandbox in the current directory, keeps its
+/// state under `.reconcile/`, masks secrets in answers and logs, and `-v` logs each call.
+#[test]
+fn sandbox_api_calls_mask_secrets_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = r#"{"description":"x","plan":"essential","version":"16","nodesPattern":{"flavor":"db1-4","number":1,"region":"GRA"}}"#;
+    let out = reconcile()
+        .current_dir(dir.path())
+        .args([
+            "--sandbox",
+            "-v",
+            "api",
+            "POST",
+            "/cloud/project/demo/database/postgresql",
+            "-d",
+            create,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let service: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("POST") && stderr.contains("status=200"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("sandbox-consumer-key") && !stderr.contains("sandbox-application-secret"),
+        "{stderr}"
+    );
+    assert!(dir.path().join(".reconcile/sandbox-state.json").exists());
+
+    let users = format!(
+        "/cloud/project/demo/database/postgresql/{}/user",
+        service["id"].as_str().unwrap()
+    );
+    // the service is CREATING for a second in --sandbox mode
+    let mut created = None;
+    for _ in 0..40 {
+        let out = reconcile()
+            .current_dir(dir.path())
+            .args([
+                "--sandbox",
+                "-v",
+                "api",
+                "POST",
+                &users,
+                "-d",
+                r#"{"name":"app","roles":[]}"#,
+            ])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            created = Some(out);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = created.expect("user created once the service is READY");
+    let user: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(user["password"], "***");
+    let user_path = format!("{users}/{}", user["id"].as_str().unwrap());
+
+    let out = reconcile()
+        .current_dir(dir.path())
+        .args([
+            "--sandbox",
+            "-v",
+            "api",
+            "POST",
+            &format!("{user_path}/credentials/reset"),
+            "--show-secrets",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let reset: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let password = reset["password"].as_str().unwrap();
+    assert!(password.len() >= 16 && password != "***", "{password}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(password),
+        "the log never shows it"
+    );
+}

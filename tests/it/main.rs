@@ -1,0 +1,26 @@
+//! One integration-test binary; a commented `mod` per area.
+
+// shared helpers: an in-process sandbox on 127.0.0.1:0 and a minimal signed caller
+mod support;
+
+// sandbox: signatures, auth error bodies, consumer keys, OAuth2, faults
+mod sandbox_auth;
+
+// the binary: flags, exit codes, state files, serve
+mod cli;
+
+// the OVH client against wiremock: signing, retries, redaction
+mod ovh_client;
+
+// interop: the official python and node clients drive the sandbox binary
+mod interop;
+
+// sandbox: web hosting routes and tasks, validated against the real OpenAPI schema
+mod openapi;
+mod sandbox_hosting;
+
+// sandbox: RunAbove managed stacks
+mod sandbox_stack;
+
+// sandbox: Public Cloud database routes, lifecycles, catalogue validation
+mod sandbox_database;
