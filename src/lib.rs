@@ -3,5 +3,8 @@
 //! The binary (`src/main.rs`) is a thin shell over these modules; see `docs/ARCHITECTURE.md`.
 
 pub mod cli;
+pub mod live;
+pub mod manifest;
 pub mod ovh;
+pub mod plan;
 pub mod sandbox;

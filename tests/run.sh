@@ -11,4 +11,4 @@ else
   npm install --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
 
-cargo test --all-targets "$@"
+cargo test "$@"

@@ -6,7 +6,11 @@
 
 pub mod api;
 pub mod client;
+pub mod drift;
+pub mod plan;
 pub mod sandbox;
+pub mod schema;
+pub mod validate;
 
 use clap::{ArgAction, Parser, Subcommand};
 
@@ -46,6 +50,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Parse and validate manifests offline: every problem at once, with file:line:column
+    Validate(validate::ValidateArgs),
+    /// Read the live API and show what differs from the manifests
+    Plan(plan::PlanArgs),
+    /// The plan as a drift report for scheduled jobs (exit 2 on drift)
+    Drift(drift::DriftArgs),
+    /// Print the manifests' JSON Schema (for editors)
+    Schema,
     /// One raw, signed API call; the JSON answer goes to stdout
     Api(api::ApiArgs),
     /// The local OVH API simulator
@@ -77,6 +89,10 @@ impl ExitStatus {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
+        Command::Validate(args) => validate::run(&cli.global, args).await,
+        Command::Plan(args) => plan::run(&cli.global, args).await,
+        Command::Drift(args) => drift::run(&cli.global, args).await,
+        Command::Schema => schema::run(&cli.global).await,
         Command::Api(args) => api::run(&cli.global, args).await,
         Command::Sandbox(command) => sandbox::run(&cli.global, command).await,
     }

@@ -1,0 +1,209 @@
+//! What the live API holds, as read for a plan: the scopes the manifests touch, each either
+//! known (its objects) or unknown (the read failed: nothing may be created or deleted there).
+//!
+//! Values are kept as the API answered them (`raw`) plus the typed fields the planner compares;
+//! normalisation (CIDR form, `@admin`, list order) is the planner's job, not the reader's.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A part of the API read as a whole: a list the planner needs complete to decide creates and
+/// deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Scope {
+    /// `/cloud/project/{project}/database/{engine}`: the services of one engine in one project
+    /// (and, for the services a manifest names, their users).
+    Database { project: String, engine: String },
+    /// `/hosting/web/{hosting}`: attached domains, SSL, databases.
+    Hosting { hosting: String },
+    /// `/stackMysql`: every managed MySQL stack.
+    StackMysql,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Database { project, engine } => write!(f, "database {engine} in project {project}"),
+            Scope::Hosting { hosting } => write!(f, "hosting {hosting}"),
+            Scope::StackMysql => f.write_str("managed MySQL stacks"),
+        }
+    }
+}
+
+/// Everything read for one plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub scopes: BTreeMap<Scope, ScopeState>,
+    /// The database catalogue of each project read (`capabilities` + `availability`), for
+    /// preflight checks; absent when it could not be read.
+    pub catalogues: BTreeMap<String, Catalogue>,
+    /// How many API calls the read made (for the benchmark and `-v`).
+    pub calls: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum ScopeState {
+    Known(LiveScope),
+    /// The read failed (403, 5xx, timeout): the scope is unknown, never "empty".
+    Unknown { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "camelCase")]
+pub enum LiveScope {
+    Database { services: Vec<LiveService> },
+    Hosting(LiveHosting),
+    StackMysql { stacks: Vec<LiveStack> },
+}
+
+/// A database service as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveService {
+    pub id: String,
+    pub engine: String,
+    pub description: String,
+    /// CREATING, READY, UPDATING, DELETING, ...
+    pub status: String,
+    pub plan: String,
+    pub version: String,
+    pub flavor: String,
+    pub node_count: u32,
+    /// Region of the first node.
+    pub region: String,
+    /// Disk size in GB.
+    pub storage: Option<u32>,
+    pub network_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub ip_restrictions: Vec<LiveIpRestriction>,
+    pub maintenance_time: Option<String>,
+    pub deletion_protection: Option<bool>,
+    /// Read only for services a manifest names (N+1 reads); `None` when not read.
+    pub users: Option<UsersState>,
+    /// The Service object exactly as answered (for digests and `--show-calls` context).
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveIpRestriction {
+    pub ip: String,
+    pub description: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum UsersState {
+    Known { users: Vec<LiveUser> },
+    Unknown { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveUser {
+    pub id: String,
+    /// As the API shows it (mongodb: `name@admin`).
+    pub username: String,
+    pub roles: Vec<String>,
+    pub status: String,
+    pub raw: Value,
+}
+
+/// One Web Hosting's managed objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveHosting {
+    /// `primaryLogin`, which hosting database users must start with.
+    pub primary_login: String,
+    pub attached_domains: Vec<LiveAttachedDomain>,
+    pub ssl: Option<LiveSsl>,
+    pub databases: Vec<LiveHostingDatabase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveAttachedDomain {
+    pub domain: String,
+    pub path: String,
+    pub ssl: Option<bool>,
+    pub cdn: Option<String>,
+    pub firewall: Option<String>,
+    pub own_log: Option<String>,
+    pub runtime_id: Option<i64>,
+    /// created, creating, updating, deleting.
+    pub status: String,
+    pub task_id: Option<i64>,
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveSsl {
+    /// COMODO, CUSTOM, LETSENCRYPT.
+    pub provider: String,
+    pub status: String,
+    /// Domains the certificate covers (`ssl/domains`).
+    pub domains: Vec<String>,
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveHostingDatabase {
+    pub name: String,
+    pub user: String,
+    /// mysql, mariadb, postgresql, redis.
+    pub engine: String,
+    pub version: Option<String>,
+    /// Quota in MB.
+    pub quota: Option<u32>,
+    pub status: String,
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveStack {
+    pub id: String,
+    pub region: String,
+    pub flavor: String,
+    pub nodes: u32,
+    pub version: String,
+    pub status: String,
+    /// Creation time (RFC 3339), for the deterministic claim order.
+    pub created_at: String,
+    pub raw: Value,
+}
+
+/// The database offers of one project, for preflight checks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Catalogue {
+    pub offers: Vec<Offer>,
+}
+
+/// One row of `availability`: an engine, version, plan, flavor and region that can be ordered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    pub engine: String,
+    pub version: String,
+    pub plan: String,
+    pub flavor: String,
+    pub region: String,
+    /// public or private.
+    pub network: String,
+    pub min_nodes: u32,
+    pub max_nodes: u32,
+    pub min_storage: Option<u32>,
+    pub max_storage: Option<u32>,
+    /// STABLE, BETA, DEPRECATED, END_OF_SALE, END_OF_LIFE, UNAVAILABLE.
+    pub lifecycle: String,
+    pub end_of_sale: Option<String>,
+    pub end_of_life: Option<String>,
+}
