@@ -4,5 +4,7 @@
 use super::{ExitStatus, GlobalArgs};
 
 pub async fn run(_global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("schema: work in progress")
+    let schema = serde_json::to_string_pretty(&crate::manifest::json_schema())?;
+    println!("{schema}");
+    Ok(ExitStatus::Success)
 }

@@ -30,7 +30,9 @@ impl fmt::Display for Span {
 }
 
 /// The kinds reconcile manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Kind {
     DatabaseService,
     DatabaseUser,
@@ -81,6 +83,17 @@ impl fmt::Display for Address {
     }
 }
 
+/// `metadata:` of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// The resource's name, unique per kind: lower-case letters, digits and `-`, starting and
+    /// ending with a letter or digit, at most 63 characters. Its identity: renaming it means
+    /// deleting one resource and creating another.
+    #[schemars(length(min = 1, max = 63), pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    pub name: String,
+}
+
 /// One validated document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
@@ -98,6 +111,46 @@ pub enum Spec {
     HostingSsl(HostingSslSpec),
     HostingDatabase(HostingDatabaseSpec),
     ManagedStackMysql(ManagedStackMysqlSpec),
+}
+
+impl Spec {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Spec::DatabaseService(_) => Kind::DatabaseService,
+            Spec::DatabaseUser(_) => Kind::DatabaseUser,
+            Spec::HostingAttachedDomain(_) => Kind::HostingAttachedDomain,
+            Spec::HostingSsl(_) => Kind::HostingSsl,
+            Spec::HostingDatabase(_) => Kind::HostingDatabase,
+            Spec::ManagedStackMysql(_) => Kind::ManagedStackMysql,
+        }
+    }
+
+    /// The resources this one depends on, each with the field that names it: they are created
+    /// before it and deleted after it.
+    pub fn references(&self) -> Vec<(&'static str, Address)> {
+        match self {
+            Spec::DatabaseUser(user) => vec![(
+                "spec.service",
+                Address {
+                    kind: Kind::DatabaseService,
+                    name: user.service.clone(),
+                },
+            )],
+            Spec::DatabaseService(_)
+            | Spec::HostingAttachedDomain(_)
+            | Spec::HostingSsl(_)
+            | Spec::HostingDatabase(_)
+            | Spec::ManagedStackMysql(_) => Vec::new(),
+        }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = ();
+    /// The kind spelled exactly as in `kind:`.
+    fn from_str(s: &str) -> Result<Kind, ()> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s).ok_or(())
+    }
 }
 
 /// `reconcile.yaml` at the root of the manifest directory: defaults for every document.
@@ -127,14 +180,63 @@ impl ManifestSet {
 }
 
 /// A secret is never written in a manifest: it is read from the environment or a file when
-/// it is needed, and shown as `(sensitive)`.
+/// it is needed, and shown as `(sensitive)`. Exactly one of `fromEnv` and `fromFile`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
 pub struct SecretRef {
     /// Name of an environment variable holding the value.
     pub from_env: Option<String>,
-    /// Path (relative to the manifest file) of a file holding the value.
+    /// Path of a file holding the value, relative to the manifest file's directory. After
+    /// `load`, resolved: the manifest's directory joined with it (absolute when the manifest
+    /// path given to `load` was).
     pub from_file: Option<PathBuf>,
+}
+
+impl SecretRef {
+    /// The secret's value, read now: the environment variable, or the file's content without
+    /// one trailing line break (`\n` or `\r\n`, as editors add). `from_file` is used as it is,
+    /// so call this on a `SecretRef` from `load` (its path resolved).
+    pub fn read(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<secrecy::SecretString, SecretReadError> {
+        let value = match (&self.from_env, &self.from_file) {
+            (Some(name), None) => {
+                env(name).ok_or_else(|| SecretReadError::EnvNotSet { name: name.clone() })?
+            }
+            (None, Some(path)) => {
+                let mut text =
+                    std::fs::read_to_string(path).map_err(|source| SecretReadError::File {
+                        path: path.clone(),
+                        source,
+                    })?;
+                if text.ends_with('\n') {
+                    text.pop();
+                    if text.ends_with('\r') {
+                        text.pop();
+                    }
+                }
+                text
+            }
+            _ => return Err(SecretReadError::NotOneSource),
+        };
+        Ok(secrecy::SecretString::from(value))
+    }
+}
+
+/// Why a secret could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretReadError {
+    #[error("environment variable `{name}` is not set")]
+    EnvNotSet { name: String },
+    #[error("cannot read secret file `{}`", path.display())]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("a secret reference needs exactly one of `fromEnv` and `fromFile`")]
+    NotOneSource,
 }
 
 /// A Public Cloud database service; identity on the API: `description == metadata.name`
@@ -152,12 +254,13 @@ pub struct DatabaseServiceSpec {
     pub plan: String,
     pub nodes: NodesSpec,
     /// Disk size in GB; default: the offer's minimum.
+    #[schemars(range(min = 1))]
     pub storage: Option<u32>,
     /// Private network; public when absent. Changing it replaces.
     pub network: Option<NetworkSpec>,
-    /// The whole list of allowed IP blocks: entries not listed here are removed.
-    #[serde(default)]
-    pub ip_restrictions: Vec<IpRestrictionSpec>,
+    /// The whole list of allowed IP blocks: when given, entries not listed here are removed
+    /// (`[]` removes them all, closing the service); when absent, the live list is left alone.
+    pub ip_restrictions: Option<Vec<IpRestrictionSpec>>,
     /// Daily maintenance window start, "HH:MM:SS".
     pub maintenance_time: Option<String>,
     /// Refuse deletion on the API and in reconcile.
@@ -172,6 +275,7 @@ pub struct NodesSpec {
     /// Region, e.g. GRA. Changing it replaces.
     pub region: String,
     /// Number of nodes.
+    #[schemars(range(min = 1))]
     pub count: u32,
 }
 
@@ -189,6 +293,18 @@ pub struct IpRestrictionSpec {
     pub ip: String,
     #[serde(default)]
     pub description: String,
+}
+
+impl IpRestrictionSpec {
+    /// `ip` as a block: a bare address is a /32 (IPv4) or /128 (IPv6). None when `ip` is
+    /// neither an address nor a CIDR block (`load` refuses those, and blocks with host bits
+    /// set, so after `load` this is `Some` and equal to its own `trunc()`).
+    pub fn block(&self) -> Option<ipnet::IpNet> {
+        let ip = self.ip.trim();
+        ip.parse::<ipnet::IpNet>()
+            .ok()
+            .or_else(|| ip.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    }
 }
 
 /// A user of a database service; identity: `username` within the referenced service.
@@ -278,7 +394,74 @@ pub struct ManagedStackMysqlSpec {
     /// ra.s, ra.m or ra.l. Changing it replaces.
     pub flavor: String,
     /// 1 or 3. Changing it replaces.
+    #[schemars(range(min = 1))]
     pub nodes: Option<u32>,
     /// MySQL version, 5.5 or 5.6. Changing it replaces.
     pub version: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn a_secret_file_loses_one_trailing_line_break() {
+        let dir = tempfile::tempdir().unwrap();
+        let no_env = |_: &str| None;
+        for (content, value) in [
+            ("s3cret\n", "s3cret"),
+            ("s3cret\r\n", "s3cret"),
+            ("s3cret\n\n", "s3cret\n"),
+            ("s3cret", "s3cret"),
+        ] {
+            let path = dir.path().join("secret");
+            std::fs::write(&path, content).unwrap();
+            let secret = SecretRef {
+                from_env: None,
+                from_file: Some(path),
+            };
+            assert_eq!(
+                secret.read(&no_env).unwrap().expose_secret(),
+                value,
+                "{content:?}"
+            );
+        }
+        let from_env = SecretRef {
+            from_env: Some("PW".into()),
+            from_file: None,
+        };
+        assert_eq!(
+            from_env
+                .read(&|n: &str| (n == "PW").then(|| "x".to_string()))
+                .unwrap()
+                .expose_secret(),
+            "x"
+        );
+        assert!(matches!(
+            from_env.read(&no_env),
+            Err(SecretReadError::EnvNotSet { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bare_address_is_a_single_address_block() {
+        let entry = |ip: &str| IpRestrictionSpec {
+            ip: ip.into(),
+            description: String::new(),
+        };
+        assert_eq!(
+            entry("198.51.100.7").block().unwrap().to_string(),
+            "198.51.100.7/32"
+        );
+        assert_eq!(
+            entry("2001:db8::1").block().unwrap().to_string(),
+            "2001:db8::1/128"
+        );
+        assert_eq!(
+            entry("203.0.113.0/24").block().unwrap().to_string(),
+            "203.0.113.0/24"
+        );
+        assert!(entry("203.0.113.0/33").block().is_none());
+    }
 }

@@ -1,0 +1,776 @@
+//! The rules a schema cannot say, over checked documents: unique names, defaults from
+//! reconcile.yaml, IP blocks, the maintenance time, secret references (one source, present in
+//! the environment or on disk), SSL certificate and key, references between documents and
+//! dependency cycles, and one manifest per live object (users, domains, SSL, hosting databases,
+//! pinned stacks). Every finding is a diagnostic at the field at fault; nothing stops early.
+
+use super::diagnostic::{did_you_mean, Diagnostic};
+use super::env::is_name;
+use super::load::Parsed;
+use super::model::*;
+use super::schema::quoted_list;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Checks `docs`, fills in defaults, and returns the valid resources (in document order).
+pub(crate) fn validate(
+    docs: &mut [Parsed],
+    defaults: &ProjectDefaults,
+    defaults_failed: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Resource> {
+    let mut rules = Rules {
+        env,
+        out,
+        defaults_failed,
+    };
+    let first = rules.unique_names(docs);
+    for (i, doc) in docs.iter_mut().enumerate() {
+        if first.contains(&i) {
+            rules.document(doc, defaults);
+        }
+    }
+    let docs: Vec<&Parsed> = first.iter().map(|&i| &docs[i]).collect();
+    rules.references(&docs);
+    rules.cycles(&docs);
+    rules.one_manifest_per_object(&docs);
+    docs.iter()
+        .filter_map(|doc| {
+            Some(Resource {
+                address: doc.address.clone(),
+                span: doc.root.span.clone(),
+                spec: doc.spec.clone()?,
+            })
+        })
+        .collect()
+}
+
+struct Rules<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    out: &'a mut Vec<Diagnostic>,
+    /// Fields of reconcile.yaml that were bad (and reported).
+    defaults_failed: &'a [String],
+}
+
+impl Rules<'_> {
+    /// Reports a problem at `field`, unless that field was already found bad or missing (its
+    /// value is then a placeholder, not what the user wrote).
+    fn error(
+        &mut self,
+        doc: &Parsed,
+        field: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        if doc.failed(field) {
+            return;
+        }
+        self.out
+            .push(Diagnostic::new(doc.span(field), field, message).with_hint(hint));
+    }
+
+    /// Names are unique per kind; the indices of the documents that define a name first.
+    fn unique_names(&mut self, docs: &[Parsed]) -> BTreeSet<usize> {
+        let mut first: BTreeMap<&Address, usize> = BTreeMap::new();
+        for (i, doc) in docs.iter().enumerate() {
+            match first.get(&doc.address) {
+                None => {
+                    first.insert(&doc.address, i);
+                }
+                Some(&j) => self.out.push(
+                    Diagnostic::new(
+                        doc.name_span.clone(),
+                        "metadata.name",
+                        format!("duplicate name: `{}` is already defined", doc.address),
+                    )
+                    .with_hint(format!(
+                        "first defined at {}; names are unique per kind, rename one of them",
+                        docs[j].name_span
+                    )),
+                ),
+            }
+        }
+        first.into_values().collect()
+    }
+
+    /// Rules within one document.
+    fn document(&mut self, doc: &mut Parsed, defaults: &ProjectDefaults) {
+        let Some(mut spec) = doc.spec.take() else {
+            return;
+        };
+        match &mut spec {
+            Spec::DatabaseService(service) => {
+                self.default(
+                    doc,
+                    &mut service.project,
+                    defaults.project.as_ref(),
+                    "project",
+                );
+                if let Some(list) = &service.ip_restrictions {
+                    self.ip_restrictions(doc, list);
+                }
+                if let Some(time) = &service.maintenance_time {
+                    if !is_time_of_day(time) {
+                        self.error(
+                            doc,
+                            "spec.maintenanceTime",
+                            format!("`{time}` is not a time of day"),
+                            "write HH:MM:SS, e.g. \"03:00:00\"",
+                        );
+                    }
+                }
+            }
+            Spec::DatabaseUser(user) => {
+                if user.username.trim().is_empty() {
+                    self.error(
+                        doc,
+                        "spec.username",
+                        "the username is empty",
+                        "name the user",
+                    );
+                }
+            }
+            Spec::HostingAttachedDomain(domain) => {
+                self.default(
+                    doc,
+                    &mut domain.hosting,
+                    defaults.hosting.as_ref(),
+                    "hosting",
+                );
+            }
+            Spec::HostingSsl(ssl) => {
+                self.default(doc, &mut ssl.hosting, defaults.hosting.as_ref(), "hosting");
+                let failed = ["spec.certificate", "spec.key", "spec.chain"]
+                    .iter()
+                    .any(|f| doc.failed(f));
+                match (&ssl.certificate, &ssl.key) {
+                    _ if failed => {}
+                    (Some(_), None) => self.error(
+                        doc,
+                        "spec.certificate",
+                        "a custom `certificate` needs its `key`",
+                        "add `key: { fromFile: ... }` with the certificate's private key",
+                    ),
+                    (None, Some(_)) => self.error(
+                        doc,
+                        "spec.key",
+                        "`key` without `certificate`",
+                        "add the `certificate`, or remove `key` and `chain` for the free Let's Encrypt certificate",
+                    ),
+                    _ => {}
+                }
+                if ssl.certificate.is_none() && ssl.chain.is_some() && !failed {
+                    self.error(
+                        doc,
+                        "spec.chain",
+                        "`chain` without `certificate`",
+                        "add the `certificate` and its `key`, or remove `chain`",
+                    );
+                }
+                for (field, secret) in [
+                    ("spec.certificate", &mut ssl.certificate),
+                    ("spec.key", &mut ssl.key),
+                    ("spec.chain", &mut ssl.chain),
+                ] {
+                    if let Some(secret) = secret {
+                        self.secret(doc, field, secret);
+                    }
+                }
+            }
+            Spec::HostingDatabase(database) => {
+                self.default(
+                    doc,
+                    &mut database.hosting,
+                    defaults.hosting.as_ref(),
+                    "hosting",
+                );
+                self.secret(doc, "spec.password", &mut database.password);
+            }
+            Spec::ManagedStackMysql(stack) => {
+                if let Some(nodes) = stack.nodes {
+                    if nodes != 1 && nodes != 3 {
+                        self.error(
+                            doc,
+                            "spec.nodes",
+                            format!("a stack has 1 or 3 nodes, not {nodes}"),
+                            "1 (a single node) or 3 (a primary and two replicas)",
+                        );
+                    }
+                }
+                if stack.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+                    self.error(
+                        doc,
+                        "spec.id",
+                        "the pinned `id` is empty",
+                        "remove `id`, or give the live stack's id",
+                    );
+                }
+            }
+        }
+        doc.spec = Some(spec);
+    }
+
+    /// `spec.{field}` from reconcile.yaml when absent; an error when neither gives one.
+    fn default(
+        &mut self,
+        doc: &Parsed,
+        value: &mut Option<String>,
+        default: Option<&String>,
+        field: &str,
+    ) {
+        let path = format!("spec.{field}");
+        if doc.failed(&path) {
+            return;
+        }
+        if value.is_none() {
+            match default {
+                Some(default) => *value = Some(default.clone()),
+                None if self.defaults_failed.iter().any(|f| f == field) => return,
+                None => {
+                    let what = if field == "project" {
+                        "Public Cloud project"
+                    } else {
+                        "Web Hosting service"
+                    };
+                    self.out.push(
+                        Diagnostic::new(doc.spec_at.clone(), path, format!("no {what}: `{field}` is not set"))
+                            .with_hint(format!(
+                                "set `{field}:` in this spec, or `{field}:` in {} at the root of the manifests",
+                                super::load::DEFAULTS_FILE
+                            )),
+                    );
+                    return;
+                }
+            }
+        }
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            let at = if doc.root.at(&path).is_some() {
+                doc.span(&path)
+            } else {
+                doc.spec_at.clone()
+            };
+            self.out.push(
+                Diagnostic::new(at, path, format!("`{field}` is empty"))
+                    .with_hint("an empty value usually comes from an empty environment variable"),
+            );
+        }
+    }
+
+    fn ip_restrictions(&mut self, doc: &Parsed, list: &[IpRestrictionSpec]) {
+        let mut seen: Vec<(ipnet::IpNet, usize)> = Vec::new();
+        for (i, entry) in list.iter().enumerate() {
+            let field = format!("spec.ipRestrictions[{i}].ip");
+            let Some(block) = entry.block() else {
+                let (message, hint) = bad_block(&entry.ip);
+                self.error(doc, &field, message, hint);
+                continue;
+            };
+            if block != block.trunc() {
+                self.error(
+                    doc,
+                    &field,
+                    format!("`{}` has host bits set", entry.ip.trim()),
+                    format!(
+                        "write the block `{}`, or `{}/{}` for the one address",
+                        block.trunc(),
+                        block.addr(),
+                        block.max_prefix_len()
+                    ),
+                );
+                continue;
+            }
+            match seen.iter().find(|(other, _)| *other == block) {
+                Some((_, j)) => {
+                    let first = doc.span(&format!("spec.ipRestrictions[{j}].ip"));
+                    self.error(
+                        doc,
+                        &field,
+                        format!("`{block}` is listed twice"),
+                        format!(
+                            "also at spec.ipRestrictions[{j}] (line {}); remove one of them",
+                            first.line
+                        ),
+                    );
+                }
+                None => seen.push((block, i)),
+            }
+        }
+    }
+
+    /// One source, that exists; a file path is resolved against the manifest's directory.
+    fn secret(&mut self, doc: &Parsed, field: &str, secret: &mut SecretRef) {
+        if doc.failed(field) {
+            return;
+        }
+        let key = field.rsplit('.').next().unwrap_or(field);
+        match (&secret.from_env, &secret.from_file) {
+            (Some(_), Some(_)) => self.error(
+                doc,
+                field,
+                "a secret comes from `fromEnv` or `fromFile`, not both",
+                "keep one of them",
+            ),
+            (None, None) => self.error(
+                doc,
+                field,
+                "a secret reference needs `fromEnv` or `fromFile`",
+                format!("`{key}: {{ fromEnv: NAME }}` or `{key}: {{ fromFile: path }}`"),
+            ),
+            (Some(name), None) => {
+                let at = format!("{field}.fromEnv");
+                if !is_name(name) {
+                    self.error(
+                        doc,
+                        &at,
+                        format!("`{name}` is not an environment variable name"),
+                        "letters, digits and `_`, not starting with a digit",
+                    );
+                } else {
+                    match (self.env)(name) {
+                        None => self.error(
+                            doc,
+                            &at,
+                            format!("environment variable `{name}` is not set"),
+                            format!("export {name} before running reconcile; the secret itself never goes in a manifest"),
+                        ),
+                        Some(value) if value.is_empty() => self.error(
+                            doc,
+                            &at,
+                            format!("environment variable `{name}` is empty"),
+                            format!("give {name} the secret's value"),
+                        ),
+                        Some(_) => {}
+                    }
+                }
+            }
+            (None, Some(path)) => {
+                let at = format!("{field}.fromFile");
+                let dir = doc.file.parent().unwrap_or(Path::new(""));
+                let resolved = dir.join(path);
+                match std::fs::metadata(&resolved) {
+                    Err(_) => self.error(
+                        doc,
+                        &at,
+                        format!("secret file `{}` does not exist", path.display()),
+                        format!(
+                            "`fromFile` is relative to the manifest's directory: looked for `{}`",
+                            resolved.display()
+                        ),
+                    ),
+                    Ok(m) if !m.is_file() => self.error(
+                        doc,
+                        &at,
+                        format!("`{}` is not a file", path.display()),
+                        "point `fromFile` at the file holding the secret",
+                    ),
+                    Ok(m) if m.len() == 0 => self.error(
+                        doc,
+                        &at,
+                        format!("secret file `{}` is empty", path.display()),
+                        "write the secret into it",
+                    ),
+                    Ok(_) => secret.from_file = Some(resolved),
+                }
+            }
+        }
+    }
+
+    /// Every reference names a resource of these manifests.
+    fn references(&mut self, docs: &[&Parsed]) {
+        let known: BTreeSet<&Address> = docs.iter().map(|d| &d.address).collect();
+        for doc in docs {
+            let Some(spec) = &doc.spec else { continue };
+            for (field, target) in spec.references() {
+                if known.contains(&target) || doc.failed(field) {
+                    continue;
+                }
+                let names: Vec<&str> = known
+                    .iter()
+                    .filter(|a| a.kind == target.kind)
+                    .map(|a| a.name.as_str())
+                    .collect();
+                let hint = match did_you_mean(&target.name, &names) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None if names.is_empty() => {
+                        format!(
+                            "these manifests define no {}; add one named `{}`",
+                            target.kind, target.name
+                        )
+                    }
+                    None => format!("{} names here: {}", target.kind, quoted_list(&names)),
+                };
+                self.error(
+                    doc,
+                    field,
+                    format!("no {} is named `{}`", target.kind, target.name),
+                    hint,
+                );
+            }
+        }
+    }
+
+    /// No resource depends on itself, directly or through others.
+    fn cycles(&mut self, docs: &[&Parsed]) {
+        let by_address: BTreeMap<&Address, &Parsed> =
+            docs.iter().map(|d| (&d.address, *d)).collect();
+        let mut edges: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+        for doc in docs {
+            let targets = doc
+                .spec
+                .iter()
+                .flat_map(Spec::references)
+                .filter(|(field, _)| !doc.failed(field))
+                .map(|(_, target)| target)
+                .filter(|target| by_address.contains_key(target))
+                .collect();
+            edges.insert(doc.address.clone(), targets);
+        }
+        for cycle in cycles(&edges) {
+            let doc = by_address[&cycle[0]];
+            let next = &cycle[1 % cycle.len()];
+            let field = doc
+                .spec
+                .iter()
+                .flat_map(Spec::references)
+                .find(|(_, target)| target == next)
+                .map_or("spec", |(field, _)| field);
+            let path: Vec<String> = cycle
+                .iter()
+                .chain(cycle.first())
+                .map(ToString::to_string)
+                .collect();
+            self.error(
+                doc,
+                field,
+                format!("dependency cycle: {}", path.join(" -> ")),
+                "a resource cannot depend on itself, directly or through others; remove one of these references",
+            );
+        }
+    }
+
+    /// Two manifests must not manage the same live object.
+    fn one_manifest_per_object(&mut self, docs: &[&Parsed]) {
+        let engines: BTreeMap<&str, &str> = docs
+            .iter()
+            .filter_map(|d| match &d.spec {
+                Some(Spec::DatabaseService(s)) => {
+                    Some((d.address.name.as_str(), s.engine.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut owners: BTreeMap<(Kind, String, String), &Parsed> = BTreeMap::new();
+        for doc in docs {
+            let Some(spec) = &doc.spec else { continue };
+            let (field, scope, identity, what) = match spec {
+                Spec::DatabaseUser(user) => {
+                    let mongodb = engines.get(user.service.as_str()) == Some(&"mongodb");
+                    let name = if mongodb {
+                        user.username
+                            .strip_suffix("@admin")
+                            .unwrap_or(&user.username)
+                    } else {
+                        &user.username
+                    };
+                    (
+                        "spec.username",
+                        user.service.clone(),
+                        name.to_string(),
+                        format!(
+                            "user `{}` of DatabaseService/{}",
+                            user.username, user.service
+                        ),
+                    )
+                }
+                Spec::HostingAttachedDomain(domain) => (
+                    "spec.domain",
+                    domain.hosting.clone().unwrap_or_default(),
+                    domain
+                        .domain
+                        .trim()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase(),
+                    format!(
+                        "domain `{}` of hosting `{}`",
+                        domain.domain,
+                        domain.hosting.as_deref().unwrap_or("")
+                    ),
+                ),
+                Spec::HostingSsl(ssl) => (
+                    "spec.hosting",
+                    ssl.hosting.clone().unwrap_or_default(),
+                    String::new(),
+                    format!(
+                        "the SSL certificate of hosting `{}`",
+                        ssl.hosting.as_deref().unwrap_or("")
+                    ),
+                ),
+                Spec::HostingDatabase(database) => (
+                    "spec.user",
+                    database.hosting.clone().unwrap_or_default(),
+                    database.user.clone(),
+                    format!(
+                        "database user `{}` of hosting `{}`",
+                        database.user,
+                        database.hosting.as_deref().unwrap_or("")
+                    ),
+                ),
+                Spec::ManagedStackMysql(stack) => match &stack.id {
+                    Some(id) => (
+                        "spec.id",
+                        String::new(),
+                        id.clone(),
+                        format!("stack `{id}`"),
+                    ),
+                    None => continue,
+                },
+                Spec::DatabaseService(_) => continue,
+            };
+            let identity_fields = [
+                "spec.service",
+                "spec.username",
+                "spec.domain",
+                "spec.hosting",
+                "spec.user",
+                "spec.id",
+            ];
+            if identity_fields.iter().any(|f| doc.failed(f)) {
+                continue;
+            }
+            match owners.get(&(doc.address.kind, scope.clone(), identity.clone())) {
+                None => {
+                    owners.insert((doc.address.kind, scope, identity), doc);
+                }
+                Some(first) => {
+                    let mut hint = format!(
+                        "{} manages it already ({}); one live object, one manifest",
+                        first.address,
+                        first.span(field)
+                    );
+                    if let (Spec::DatabaseUser(a), Some(Spec::DatabaseUser(b))) =
+                        (spec, &first.spec)
+                    {
+                        if a.username != b.username {
+                            hint.push_str(&format!(
+                                "; mongodb users live in `admin`: `{}` and `{}` are the same user",
+                                b.username, a.username
+                            ));
+                        }
+                    }
+                    self.error(doc, field, format!("{what} is already managed"), hint);
+                }
+            }
+        }
+    }
+}
+
+/// Why `text` is not an IP block, and what to write instead.
+fn bad_block(text: &str) -> (String, String) {
+    let example =
+        "write an IPv4 or IPv6 address or block, e.g. `203.0.113.0/24` or `2001:db8::/32`";
+    if let Some((addr, prefix)) = text.trim().split_once('/') {
+        if let Ok(addr) = addr.parse::<std::net::IpAddr>() {
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            return (
+                format!("`{text}` has a bad prefix length `/{prefix}`"),
+                format!(
+                    "the prefix length of an IPv{} block is 0 to {max}",
+                    if addr.is_ipv4() { 4 } else { 6 }
+                ),
+            );
+        }
+    }
+    (
+        format!("`{text}` is not an IP address or CIDR block"),
+        example.into(),
+    )
+}
+
+/// `HH:MM:SS`, 24-hour.
+fn is_time_of_day(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(':').collect();
+    let field = |s: &str, max: u32| {
+        s.len() == 2
+            && s.chars().all(|c| c.is_ascii_digit())
+            && s.parse::<u32>().is_ok_and(|n| n <= max)
+    };
+    parts.len() == 3 && field(parts[0], 23) && field(parts[1], 59) && field(parts[2], 59)
+}
+
+/// Every cycle of a directed graph, one per strongly connected component that has one (a
+/// component of several nodes, or a node with an edge to itself), each as its members in edge
+/// order starting from its smallest member. Deterministic: components and paths follow `Ord`.
+pub(crate) fn cycles<N: Ord + Clone>(edges: &BTreeMap<N, Vec<N>>) -> Vec<Vec<N>> {
+    // Tarjan's algorithm, iterative.
+    struct State<N> {
+        index: BTreeMap<N, usize>,
+        low: BTreeMap<N, usize>,
+        on_stack: BTreeSet<N>,
+        stack: Vec<N>,
+        components: Vec<Vec<N>>,
+    }
+    let mut st = State {
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        on_stack: BTreeSet::new(),
+        stack: Vec::new(),
+        components: Vec::new(),
+    };
+    let no_edges = Vec::new();
+    let successors = |n: &N| edges.get(n).unwrap_or(&no_edges);
+    for start in edges.keys() {
+        if st.index.contains_key(start) {
+            continue;
+        }
+        // (node, next successor to look at)
+        let mut work: Vec<(N, usize)> = vec![(start.clone(), 0)];
+        while let Some((node, next)) = work.pop() {
+            if next == 0 {
+                let i = st.index.len();
+                st.index.insert(node.clone(), i);
+                st.low.insert(node.clone(), i);
+                st.stack.push(node.clone());
+                st.on_stack.insert(node.clone());
+            }
+            let succ = successors(&node);
+            if next < succ.len() {
+                work.push((node.clone(), next + 1));
+                let child = &succ[next];
+                if !st.index.contains_key(child) {
+                    work.push((child.clone(), 0));
+                } else if st.on_stack.contains(child) {
+                    let low = st.low[&node].min(st.index[child]);
+                    st.low.insert(node, low);
+                }
+                continue;
+            }
+            if let Some((parent, _)) = work.last() {
+                let low = st.low[parent].min(st.low[&node]);
+                st.low.insert(parent.clone(), low);
+            }
+            if st.low[&node] == st.index[&node] {
+                let mut component = Vec::new();
+                while let Some(member) = st.stack.pop() {
+                    st.on_stack.remove(&member);
+                    let done = member == node;
+                    component.push(member);
+                    if done {
+                        break;
+                    }
+                }
+                st.components.push(component);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for component in st.components {
+        let members: BTreeSet<&N> = component.iter().collect();
+        let smallest = (*members.iter().next().expect("a component has a member")).clone();
+        if members.len() == 1 && !successors(&smallest).contains(&smallest) {
+            continue;
+        }
+        // The shortest way back to `smallest` inside the component (breadth first).
+        let mut previous: BTreeMap<&N, &N> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([&smallest]);
+        let mut last = None;
+        'search: while let Some(n) = queue.pop_front() {
+            for m in successors(n) {
+                if !members.contains(m) {
+                    continue;
+                }
+                if *m == smallest {
+                    last = Some(n);
+                    break 'search;
+                }
+                if !previous.contains_key(m) {
+                    previous.insert(m, n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        let mut path = Vec::new();
+        let mut at = last.expect("a cycle goes back to its start");
+        while *at != smallest {
+            path.push(at.clone());
+            at = previous[at];
+        }
+        path.push(smallest.clone());
+        path.reverse();
+        found.push(path);
+    }
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(
+        edges: &[(&'static str, &[&'static str])],
+    ) -> BTreeMap<&'static str, Vec<&'static str>> {
+        edges.iter().map(|(n, m)| (*n, m.to_vec())).collect()
+    }
+
+    #[test]
+    fn a_graph_without_cycles_has_none() {
+        let g = graph(&[
+            ("user", &["service"]),
+            ("service", &[]),
+            ("other", &["service"]),
+        ]);
+        assert!(cycles(&g).is_empty());
+    }
+
+    #[test]
+    fn cycles_are_found_with_their_members_in_order() {
+        let g = graph(&[
+            ("a", &["b"]),
+            ("b", &["c"]),
+            ("c", &["a", "d"]),
+            ("d", &[]),
+            ("self", &["self"]),
+            ("x", &["y"]),
+            ("y", &["x"]),
+        ]);
+        assert_eq!(
+            cycles(&g),
+            vec![vec!["a", "b", "c"], vec!["self"], vec!["x", "y"]]
+        );
+    }
+
+    #[test]
+    fn the_shortest_way_round_is_reported() {
+        let g = graph(&[("a", &["b", "c"]), ("b", &["c"]), ("c", &["a"])]);
+        assert_eq!(cycles(&g), vec![vec!["a", "c"]]);
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert!(is_time_of_day("03:00:00"));
+        assert!(is_time_of_day("23:59:59"));
+        for bad in [
+            "3:00:00",
+            "24:00:00",
+            "03:60:00",
+            "03:00",
+            "03:00:00Z",
+            "aa:bb:cc",
+        ] {
+            assert!(!is_time_of_day(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_blocks_say_why() {
+        assert_eq!(
+            bad_block("10.0.0.0/33").0,
+            "`10.0.0.0/33` has a bad prefix length `/33`"
+        );
+        assert_eq!(
+            bad_block("10.0.0.300").0,
+            "`10.0.0.300` is not an IP address or CIDR block"
+        );
+    }
+}
