@@ -1,7 +1,26 @@
 //! Reading the live state the manifests touch, through `ovh::Client`: every scope read
 //! concurrently under the client's rate limit, N+1 list/get where the API forces it, and a
 //! failed read recorded as an unknown scope rather than an empty one.
+//!
+//! - `model`: `LiveState` and the `Live*` types the planner compares against;
+//! - `read`: `scopes` (what the manifests touch) and `read` (all of it, bounded and counted);
+//! - one file per family: `database` (services, users, catalogue), `hosting`, `stack`, each
+//!   with its pure mapping from API answers to `Live*` values.
 
+mod database;
+mod fields;
+mod hosting;
 pub mod model;
+mod read;
+mod stack;
 
 pub use model::*;
+pub use read::{read, scopes, ReadError};
+
+/// Pure mappings from API answers to `Live*` values, for code that reads one object again
+/// (apply's verification) without a whole scope.
+pub mod mapping {
+    pub use super::database::{catalogue, live_service, live_user, offer};
+    pub use super::hosting::{attached_domain, hosting_database, primary_login, ssl};
+    pub use super::stack::stack;
+}

@@ -26,7 +26,9 @@ pub enum Scope {
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Scope::Database { project, engine } => write!(f, "database {engine} in project {project}"),
+            Scope::Database { project, engine } => {
+                write!(f, "database {engine} in project {project}")
+            }
             Scope::Hosting { hosting } => write!(f, "hosting {hosting}"),
             Scope::StackMysql => f.write_str("managed MySQL stacks"),
         }
@@ -37,21 +39,26 @@ impl fmt::Display for Scope {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
     pub scopes: BTreeMap<Scope, ScopeState>,
-    /// The database catalogue of each project read (`capabilities` + `availability`), for
-    /// preflight checks; absent when it could not be read.
+    /// The database catalogue of each project read (`availability`), for preflight checks;
+    /// absent when it could not be read.
     pub catalogues: BTreeMap<String, Catalogue>,
     /// How many API calls the read made (for the benchmark and `-v`).
     pub calls: usize,
 }
 
+// A handful of these exist per plan; boxing would only add indirection to every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum ScopeState {
     Known(LiveScope),
     /// The read failed (403, 5xx, timeout): the scope is unknown, never "empty".
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "family", rename_all = "camelCase")]
 pub enum LiveScope {
@@ -120,6 +127,8 @@ pub struct LiveUser {
 pub struct LiveHosting {
     /// `primaryLogin`, which hosting database users must start with.
     pub primary_login: String,
+    /// `defaultAttachedDomain`: attached from the hosting's start, never detached.
+    pub default_attached_domain: Option<String>,
     pub attached_domains: Vec<LiveAttachedDomain>,
     pub ssl: Option<LiveSsl>,
     pub databases: Vec<LiveHostingDatabase>,

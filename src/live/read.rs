@@ -1,0 +1,533 @@
+//! The live read: which scopes the manifests touch (`scopes`), and reading them all at once
+//! (`read`) through one `Reader` that bounds in-flight requests, counts calls and never asks
+//! for the same path twice.
+//!
+//! Every scope and every project catalogue is read concurrently; inside a scope, the gets of an
+//! N+1 list run concurrently too. `parallelism` caps the requests in flight across all of
+//! them (a semaphore around each request, so nesting cannot multiply it); the client's rate
+//! limiter stays the real throttle.
+//!
+//! Architecture invariant: a scope is `Known` only when every read in it succeeded (a 404 on
+//! the get of a listed object means it went away and is skipped; `GET .../ssl` answering 404
+//! means no certificate). Any other failure makes the whole scope `Unknown` with the error's
+//! text, never an empty or partial `Known` scope.
+
+use super::model::{LiveScope, LiveState, Scope, ScopeState};
+use super::{database, hosting, stack};
+use crate::manifest::{ManifestSet, Spec};
+use crate::ovh::{Client, OvhError, Redacted};
+use futures::future::join_all;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use tokio::sync::Semaphore;
+
+/// The scopes `manifests` touch: one per project and engine of a `DatabaseService` (its
+/// `project`, or the defaults' when it names none; the engine as written), one per hosting of
+/// a hosting kind, and `StackMysql` when any `ManagedStackMysql` exists. A resource with no
+/// project or hosting even after defaults touches nothing (validation reports it).
+pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
+    let defaults = &manifests.defaults;
+    let hosting = |named: &Option<String>| {
+        named
+            .clone()
+            .or_else(|| defaults.hosting.clone())
+            .map(|hosting| Scope::Hosting { hosting })
+    };
+    manifests
+        .resources
+        .iter()
+        .filter_map(|resource| match &resource.spec {
+            Spec::DatabaseService(spec) => spec
+                .project
+                .clone()
+                .or_else(|| defaults.project.clone())
+                .map(|project| Scope::Database {
+                    project,
+                    engine: spec.engine.clone(),
+                }),
+            Spec::HostingAttachedDomain(spec) => hosting(&spec.hosting),
+            Spec::HostingSsl(spec) => hosting(&spec.hosting),
+            Spec::HostingDatabase(spec) => hosting(&spec.hosting),
+            Spec::ManagedStackMysql(_) => Some(Scope::StackMysql),
+            Spec::DatabaseUser(_) => None,
+        })
+        .collect()
+}
+
+/// Reads every scope `manifests` touch, and the database catalogue of every project among
+/// them, with at most `parallelism` requests in flight (at least one).
+///
+/// Never fails: a scope that could not be read is `ScopeState::Unknown` with the reason, and a
+/// catalogue that could not be read is absent from `catalogues` (the planner warns about it;
+/// this only logs at debug level).
+pub async fn read(client: &Client, manifests: &ManifestSet, parallelism: usize) -> LiveState {
+    let reader = Reader::new(client, parallelism);
+    let with_users = services_with_users(manifests);
+    let scopes = scopes(manifests);
+    let projects: BTreeSet<&str> = scopes
+        .iter()
+        .filter_map(|scope| match scope {
+            Scope::Database { project, .. } => Some(project.as_str()),
+            _ => None,
+        })
+        .collect();
+
+    let scope_reads = join_all(scopes.iter().map(|scope| {
+        let reader = &reader;
+        let with_users = &with_users;
+        async move { (scope.clone(), read_scope(reader, scope, with_users).await) }
+    }));
+    let catalogue_reads = join_all(projects.iter().map(|&project| {
+        let reader = &reader;
+        async move { (project, database::read_catalogue(reader, project).await) }
+    }));
+    let (scope_results, catalogue_results) = futures::join!(scope_reads, catalogue_reads);
+
+    let mut state = LiveState::default();
+    for (scope, result) in scope_results {
+        let scope_state = match result {
+            Ok(live) => ScopeState::Known(live),
+            Err(err) => {
+                tracing::debug!(%scope, "live state unknown: {err}");
+                ScopeState::Unknown {
+                    reason: err.reason(),
+                }
+            }
+        };
+        state.scopes.insert(scope, scope_state);
+    }
+    for (project, result) in catalogue_results {
+        match result {
+            Ok(catalogue) => {
+                state.catalogues.insert(project.to_owned(), catalogue);
+            }
+            Err(err) => tracing::debug!(
+                project,
+                "database catalogue unavailable, preflight checks skipped: {err}"
+            ),
+        }
+    }
+    state.calls = reader.calls();
+    tracing::debug!(
+        scopes = state.scopes.len(),
+        calls = state.calls,
+        "live state read"
+    );
+    state
+}
+
+async fn read_scope(
+    reader: &Reader<'_>,
+    scope: &Scope,
+    with_users: &BTreeMap<(String, String), BTreeSet<String>>,
+) -> Result<LiveScope, ReadError> {
+    match scope {
+        Scope::Database { project, engine } => {
+            let key = (project.clone(), engine.clone());
+            let empty = BTreeSet::new();
+            let names = with_users.get(&key).unwrap_or(&empty);
+            database::read_scope(reader, project, engine, names).await
+        }
+        Scope::Hosting { hosting } => hosting::read_scope(reader, hosting).await,
+        Scope::StackMysql => stack::read_scope(reader).await,
+    }
+}
+
+/// The `DatabaseService` manifests at least one `DatabaseUser` names, by (project, engine):
+/// only those services' users are read (an N+1 per service, so never for the others).
+fn services_with_users(manifests: &ManifestSet) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let referenced: BTreeSet<&str> = manifests
+        .resources
+        .iter()
+        .filter_map(|r| match &r.spec {
+            Spec::DatabaseUser(user) => Some(user.service.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for resource in &manifests.resources {
+        let Spec::DatabaseService(spec) = &resource.spec else {
+            continue;
+        };
+        let Some(project) = spec
+            .project
+            .clone()
+            .or_else(|| manifests.defaults.project.clone())
+        else {
+            continue;
+        };
+        if referenced.contains(resource.address.name.as_str()) {
+            out.entry((project, spec.engine.clone()))
+                .or_default()
+                .insert(resource.address.name.clone());
+        }
+    }
+    out
+}
+
+/// Why a scope (or a service's users, or a catalogue) could not be read. The text is what the
+/// plan shows as the reason a scope is unknown.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The call failed: its text carries the method, path, status, class and query id.
+    #[error(transparent)]
+    Api(#[from] OvhError),
+    /// The API answered 2xx with something that is not the object the route documents.
+    #[error("GET {} answered {what}", Redacted::path(.path))]
+    Malformed { path: String, what: &'static str },
+}
+
+impl ReadError {
+    /// The text an unknown scope (or unknown users) carries: this error, then each cause
+    /// (`; caused by: ...`), so that an error wrapping another (the server time, a transport
+    /// failure) still names the status and query id that explain it.
+    pub fn reason(&self) -> String {
+        let mut reason = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(err) = cause {
+            let text = err.to_string();
+            if !reason.contains(&text) {
+                reason.push_str("; caused by: ");
+                reason.push_str(&text);
+            }
+            cause = err.source();
+        }
+        reason
+    }
+
+    pub(crate) fn malformed(path: &str, what: &'static str) -> Self {
+        ReadError::Malformed {
+            path: path.to_owned(),
+            what,
+        }
+    }
+}
+
+/// The one way the live read calls the API: bounded, counted, each path at most once.
+pub(crate) struct Reader<'a> {
+    client: &'a Client,
+    permits: Semaphore,
+    calls: AtomicUsize,
+    requested: Mutex<HashSet<String>>,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(client: &'a Client, parallelism: usize) -> Self {
+        Reader {
+            client,
+            permits: Semaphore::new(parallelism.max(1)),
+            calls: AtomicUsize::new(0),
+            requested: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// How many requests were made (a request the client retried counts once).
+    pub(crate) fn calls(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// `GET path` as JSON.
+    pub(crate) async fn get(&self, path: &str) -> Result<Value, OvhError> {
+        let fresh = self
+            .requested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_owned());
+        debug_assert!(fresh, "the live read asked for {path} twice");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the reader's semaphore is never closed");
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.client.get::<Value>(path).await
+    }
+
+    /// `GET path`, `None` when it answers 404 (the object is not there, or went away since it
+    /// was listed).
+    pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
+        match self.get(path).await {
+            Ok(body) => Ok(Some(body)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// `GET path` of a list route: the ids (strings; numeric ids are kept as their text).
+    pub(crate) async fn list(&self, path: &str) -> Result<Vec<String>, ReadError> {
+        let body = self.get(path).await?;
+        ids(&body).ok_or_else(|| ReadError::malformed(path, "something other than a list of ids"))
+    }
+}
+
+/// The ids of a list answer, or `None` when it is not an array of strings or numbers.
+pub(crate) fn ids(body: &Value) -> Option<Vec<String>> {
+    body.as_array()?
+        .iter()
+        .map(|id| match id {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `text` made safe as one path segment: anything outside `A-Z a-z 0-9 - . _ ~ @ :` is
+/// percent-encoded, so an id or name can never add a segment or a query.
+pub(crate) fn segment(text: &str) -> Cow<'_, str> {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || b"-._~@:".contains(&b);
+    if text.bytes().all(keep) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for b in text.bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{
+        Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec,
+        HostingDatabaseSpec, HostingSslSpec, Kind, ManagedStackMysqlSpec, NodesSpec,
+        ProjectDefaults, Resource, SecretRef, Span,
+    };
+    use serde_json::json;
+
+    fn resource(kind: Kind, name: &str, spec: Spec) -> Resource {
+        Resource {
+            address: Address {
+                kind,
+                name: name.into(),
+            },
+            span: Span {
+                file: "m.yaml".into(),
+                line: 1,
+                column: 1,
+                offset: 0,
+                len: 0,
+            },
+            spec,
+        }
+    }
+
+    fn service(name: &str, project: Option<&str>, engine: &str) -> Resource {
+        resource(
+            Kind::DatabaseService,
+            name,
+            Spec::DatabaseService(DatabaseServiceSpec {
+                project: project.map(Into::into),
+                engine: engine.into(),
+                version: "7.0".into(),
+                plan: "production".into(),
+                nodes: NodesSpec {
+                    flavor: "db2-4".into(),
+                    region: "GRA".into(),
+                    count: 3,
+                },
+                storage: None,
+                network: None,
+                ip_restrictions: None,
+                maintenance_time: None,
+                deletion_protection: None,
+            }),
+        )
+    }
+
+    fn user(name: &str, service: &str) -> Resource {
+        resource(
+            Kind::DatabaseUser,
+            name,
+            Spec::DatabaseUser(DatabaseUserSpec {
+                service: service.into(),
+                username: name.into(),
+                roles: vec![],
+            }),
+        )
+    }
+
+    fn set(resources: Vec<Resource>) -> ManifestSet {
+        ManifestSet {
+            defaults: ProjectDefaults {
+                project: Some("dflt".into()),
+                hosting: Some("h0.example.net".into()),
+                endpoint: None,
+            },
+            resources,
+        }
+    }
+
+    fn db(project: &str, engine: &str) -> Scope {
+        Scope::Database {
+            project: project.into(),
+            engine: engine.into(),
+        }
+    }
+
+    fn hosting(name: &str) -> Scope {
+        Scope::Hosting {
+            hosting: name.into(),
+        }
+    }
+
+    #[test]
+    fn scopes_are_one_per_project_engine_hosting_and_stack_family() {
+        let secret = SecretRef {
+            from_env: Some("PW".into()),
+            from_file: None,
+        };
+        let manifests = set(vec![
+            service("a", Some("p1"), "mongodb"),
+            service("b", Some("p1"), "mongodb"),
+            service("c", Some("p1"), "postgresql"),
+            service("d", Some("p2"), "mongodb"),
+            service("e", None, "mysql"),
+            user("u", "a"),
+            resource(
+                Kind::HostingAttachedDomain,
+                "www",
+                Spec::HostingAttachedDomain(HostingAttachedDomainSpec {
+                    hosting: Some("h1.example.net".into()),
+                    domain: "www.example.com".into(),
+                    path: "www".into(),
+                    ssl: None,
+                    cdn: None,
+                    firewall: None,
+                    own_log: None,
+                    runtime_id: None,
+                }),
+            ),
+            resource(
+                Kind::HostingSsl,
+                "ssl",
+                Spec::HostingSsl(HostingSslSpec {
+                    hosting: Some("h1.example.net".into()),
+                    certificate: None,
+                    key: None,
+                    chain: None,
+                }),
+            ),
+            resource(
+                Kind::HostingDatabase,
+                "blog",
+                Spec::HostingDatabase(HostingDatabaseSpec {
+                    hosting: None,
+                    capability: "sqlPerso".into(),
+                    engine: "mysql".into(),
+                    user: "h0blog".into(),
+                    version: None,
+                    quota: None,
+                    password: secret,
+                }),
+            ),
+            resource(
+                Kind::ManagedStackMysql,
+                "s1",
+                Spec::ManagedStackMysql(ManagedStackMysqlSpec {
+                    id: None,
+                    region: "SBG-1".into(),
+                    flavor: "ra.s".into(),
+                    nodes: None,
+                    version: None,
+                }),
+            ),
+            resource(
+                Kind::ManagedStackMysql,
+                "s2",
+                Spec::ManagedStackMysql(ManagedStackMysqlSpec {
+                    id: Some("x".into()),
+                    region: "BHS-1".into(),
+                    flavor: "ra.m".into(),
+                    nodes: None,
+                    version: None,
+                }),
+            ),
+        ]);
+        let expected: BTreeSet<Scope> = [
+            db("p1", "mongodb"),
+            db("p1", "postgresql"),
+            db("p2", "mongodb"),
+            db("dflt", "mysql"),
+            hosting("h1.example.net"),
+            hosting("h0.example.net"),
+            Scope::StackMysql,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(scopes(&manifests), expected);
+    }
+
+    #[test]
+    fn users_alone_touch_no_scope() {
+        let manifests = ManifestSet {
+            defaults: ProjectDefaults::default(),
+            resources: vec![user("u", "a")],
+        };
+        assert!(scopes(&manifests).is_empty());
+    }
+
+    #[test]
+    fn users_are_read_only_for_services_a_user_names_in_their_own_scope() {
+        let manifests = set(vec![
+            service("a", Some("p1"), "mongodb"),
+            service("b", Some("p1"), "mongodb"),
+            service("c", None, "postgresql"),
+            user("u1", "a"),
+            user("u2", "a"),
+            user("u3", "c"),
+        ]);
+        let with_users = services_with_users(&manifests);
+        let names = |p: &str, e: &str| {
+            with_users
+                .get(&(p.to_owned(), e.to_owned()))
+                .map(|s| s.iter().cloned().collect::<Vec<_>>())
+        };
+        assert_eq!(names("p1", "mongodb"), Some(vec!["a".to_owned()]));
+        assert_eq!(names("dflt", "postgresql"), Some(vec!["c".to_owned()]));
+        assert_eq!(with_users.len(), 2);
+    }
+
+    #[test]
+    fn ids_accept_strings_and_numbers_only() {
+        assert_eq!(
+            ids(&json!(["a", 7])),
+            Some(vec!["a".to_owned(), "7".to_owned()])
+        );
+        assert_eq!(ids(&json!([])), Some(vec![]));
+        assert_eq!(ids(&json!([{"id": "a"}])), None);
+        assert_eq!(ids(&json!({"ids": []})), None);
+    }
+
+    #[test]
+    fn a_reason_names_the_causes_once() {
+        let malformed = ReadError::malformed("/stackMysql/x", "a mysql stack without an id");
+        assert_eq!(
+            malformed.reason(),
+            "GET /stackMysql/x answered a mysql stack without an id"
+        );
+        let config = OvhError::Config {
+            message: "no endpoint".into(),
+            hint: None,
+        };
+        assert_eq!(ReadError::from(config).reason(), "no endpoint");
+    }
+
+    #[test]
+    fn segments_cannot_add_path_parts_or_queries() {
+        assert_eq!(
+            segment("h1.cluster021.hosting.ovh.net"),
+            "h1.cluster021.hosting.ovh.net"
+        );
+        assert_eq!(segment("1.2.3.4/32"), "1.2.3.4%2F32");
+        assert_eq!(segment("a?b#c d"), "a%3Fb%23c%20d");
+    }
+}
