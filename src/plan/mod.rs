@@ -1,7 +1,293 @@
 //! Desired (manifests) vs live -> `Plan`: normalise, diff, order into waves, list the calls.
-//! Pure: no IO. The same code path serves plan, drift and apply.
+//! Pure: no IO, deterministic (sorted maps, stable order). The same code path serves plan,
+//! drift and apply.
+//!
+//! `plan()` knows no kind. Each API family sits behind `Family` (`database`: services, their
+//! IP list and users; `hosting`: attached domains, SSL, hosting databases; `stack`: managed
+//! MySQL stacks): the family says which scope a resource lives in and plans one known scope
+//! (identity, `normalise` to a `diff::Fields` map, `diff::diff`, the calls). `plan()` routes
+//! resources to scopes, turns unreadable scopes into `unknown`, then runs preflight, orders
+//! the changes into waves (`waves`) and digests the live state (`digest`). A next family
+//! (MongoDB Cloud Manager: one goal-state document replaced with `PUT`) is one more `Family`.
+//!
+//! Invariants (checked by the tests in `tests/`):
+//! - every manifest resource ends up exactly once in `changes`, `unchanged` or an `unknown`
+//!   entry's `affected` (unless an `errors` finding names it: dangling or ambiguous);
+//! - nothing is created, updated or deleted in a scope that could not be read;
+//! - nothing is deleted without `options.prune`; built-in users and a hosting's default
+//!   attached domain are never deleted nor listed as unmanaged;
+//! - planning against live state equal to the manifests yields no changes;
+//! - a change's `depends_on` are all in earlier waves (creates parent-first, deletes
+//!   child-first).
 
 pub mod model;
 pub mod render;
 
+mod database;
+mod diff;
+mod digest;
+mod hosting;
+mod normalise;
+mod preflight;
+mod stack;
+mod waves;
+
+#[cfg(test)]
+mod tests;
+
+pub use digest::{live_digests, stale_keys};
 pub use model::*;
+
+use crate::live::{LiveScope, LiveState, Scope, ScopeState};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Plans `manifests` against `live`. Pure and deterministic.
+pub fn plan(manifests: &ManifestSet, live: &LiveState, options: &PlanOptions) -> Plan {
+    let ctx = Context {
+        manifests,
+        live,
+        options,
+    };
+    let mut draft = Draft::default();
+    for family in FAMILIES {
+        let mut by_scope: BTreeMap<Scope, Vec<&Resource>> = BTreeMap::new();
+        let resources = manifests
+            .resources
+            .iter()
+            .filter(|r| family.kinds().contains(&r.address.kind));
+        for resource in resources {
+            match family.scope_of(resource, &ctx) {
+                Ok(scope) => by_scope.entry(scope).or_default().push(resource),
+                Err(finding) => draft.errors.push(finding),
+            }
+        }
+        for (scope, resources) in by_scope {
+            let addresses = || resources.iter().map(|r| r.address.clone()).collect();
+            match live.scopes.get(&scope) {
+                Some(ScopeState::Known(live_scope)) => {
+                    family.plan_scope(&scope, live_scope, &resources, &ctx, &mut draft)
+                }
+                Some(ScopeState::Unknown { reason }) => {
+                    draft.unknown(scope.clone(), reason.clone(), addresses())
+                }
+                None => draft.unknown(
+                    scope.clone(),
+                    "not read (no live state for this scope)".to_string(),
+                    addresses(),
+                ),
+            }
+        }
+    }
+    preflight::check(&ctx, &mut draft);
+    let digests = digest::live_digests(live);
+    waves::finish(draft, digests)
+}
+
+/// One API family: the kinds it plans, where they live, and how one known scope is planned.
+trait Family: Sync {
+    fn kinds(&self) -> &'static [Kind];
+
+    /// The scope `resource` lives in; an error finding when it cannot be placed (a reference
+    /// validation should have caught).
+    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding>;
+
+    /// Plans `resources` (all of this family, all in `scope`) against the scope's live objects:
+    /// identity, diff, calls, and the live objects no manifest names (unmanaged, or deleted
+    /// under prune).
+    fn plan_scope(
+        &self,
+        scope: &Scope,
+        live: &LiveScope,
+        resources: &[&Resource],
+        ctx: &Context,
+        out: &mut Draft,
+    );
+}
+
+const FAMILIES: &[&dyn Family] = &[&database::Databases, &hosting::Hostings, &stack::Stacks];
+
+/// What every family reads.
+struct Context<'a> {
+    manifests: &'a ManifestSet,
+    live: &'a LiveState,
+    options: &'a PlanOptions,
+}
+
+impl Context<'_> {
+    /// The resource named `name` of `kind`.
+    fn resource(&self, kind: Kind, name: &str) -> Option<&Resource> {
+        self.manifests.get(&Address {
+            kind,
+            name: name.to_string(),
+        })
+    }
+
+    fn project(&self, project: &Option<String>) -> Option<String> {
+        project
+            .clone()
+            .or_else(|| self.manifests.defaults.project.clone())
+    }
+
+    fn hosting(&self, hosting: &Option<String>) -> Option<String> {
+        hosting
+            .clone()
+            .or_else(|| self.manifests.defaults.hosting.clone())
+    }
+}
+
+/// The plan being built, before waves and sorting.
+#[derive(Debug, Default)]
+struct Draft {
+    changes: Vec<Change>,
+    unchanged: Vec<Address>,
+    unmanaged: Vec<Unmanaged>,
+    unknown: Vec<UnknownScope>,
+    warnings: Vec<Finding>,
+    errors: Vec<Finding>,
+}
+
+impl Draft {
+    fn unknown(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
+        if affected.is_empty() {
+            return;
+        }
+        affected.sort();
+        self.unknown.push(UnknownScope {
+            scope,
+            reason,
+            affected,
+        });
+    }
+
+    /// A live object no manifest names: a delete under prune (its address is returned, for
+    /// `depends_on`), otherwise an `unmanaged` entry.
+    fn unmanaged(
+        &mut self,
+        ctx: &Context,
+        object: Unmanaged,
+        delete: impl FnOnce(String) -> Change,
+    ) -> Option<Address> {
+        if ctx.options.prune {
+            let change = delete(NO_MANIFEST.to_string());
+            let address = change.address.clone();
+            self.changes.push(change);
+            Some(address)
+        } else {
+            self.unmanaged.push(object);
+            None
+        }
+    }
+
+    fn error(&mut self, address: &Address, field: &str, message: String) {
+        self.errors.push(Finding {
+            address: address.clone(),
+            field: field.to_string(),
+            message,
+        });
+    }
+
+    fn warning(&mut self, address: &Address, field: &str, message: String) {
+        self.warnings.push(Finding {
+            address: address.clone(),
+            field: field.to_string(),
+            message,
+        });
+    }
+}
+
+/// The reason on every prune delete.
+const NO_MANIFEST: &str = "no manifest names it";
+
+fn change(
+    address: &Address,
+    action: Action,
+    fields: Vec<FieldChange>,
+    calls: Vec<PlannedCall>,
+    live_id: Option<String>,
+    depends_on: Vec<Address>,
+) -> Change {
+    Change {
+        address: address.clone(),
+        action,
+        wave: 0,
+        fields,
+        calls,
+        live_id,
+        depends_on,
+    }
+}
+
+fn call(method: &str, path: String, body: Option<Value>) -> PlannedCall {
+    PlannedCall {
+        method: method.to_string(),
+        path,
+        body,
+    }
+}
+
+/// The action for a diff against an existing object: `None` when nothing changed.
+fn action_for(fields: &[FieldChange]) -> Option<Action> {
+    if fields.is_empty() {
+        return None;
+    }
+    let forced_by = diff::forced_by(fields);
+    Some(if forced_by.is_empty() {
+        Action::Update
+    } else {
+        Action::Replace { forced_by }
+    })
+}
+
+/// Resources of one kind, with their spec, in address order.
+fn of_kind<'r, T>(
+    resources: &[&'r Resource],
+    pick: impl Fn(&'r crate::manifest::model::Spec) -> Option<&'r T>,
+) -> Vec<(&'r Resource, &'r T)> {
+    let mut out: Vec<_> = resources
+        .iter()
+        .filter_map(|r| pick(&r.spec).map(|spec| (*r, spec)))
+        .collect();
+    out.sort_by(|a, b| a.0.address.cmp(&b.0.address));
+    out
+}
+
+/// Claims live objects by an identity key: each manifest claims the object(s) whose key
+/// equals its own. Two manifests with the same key are an error (the later ones stay
+/// unplanned and go to `unknown`); more than one live match is reported by the caller.
+fn duplicate_identities<'r, T>(
+    items: &[(&'r Resource, &'r T)],
+    key: impl Fn(&T) -> String,
+    what: &str,
+    field: &str,
+    scope: &Scope,
+    out: &mut Draft,
+) -> Vec<(&'r Resource, &'r T)> {
+    let mut first: BTreeMap<String, &Address> = BTreeMap::new();
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    for (resource, spec) in items {
+        let k = key(spec);
+        match first.get(&k) {
+            Some(owner) => {
+                out.error(
+                    &resource.address,
+                    field,
+                    format!("{what} {k} is already named by {owner}"),
+                );
+                dropped.push(resource.address.clone());
+            }
+            None => {
+                first.insert(k, &resource.address);
+                kept.push((*resource, *spec));
+            }
+        }
+    }
+    out.unknown(
+        scope.clone(),
+        format!("{what} named by more than one manifest"),
+        dropped,
+    );
+    kept
+}

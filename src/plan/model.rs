@@ -26,8 +26,9 @@ pub struct Plan {
     pub warnings: Vec<Finding>,
     /// Preflight failures (offer not in the catalogue, ...): the plan cannot be applied.
     pub errors: Vec<Finding>,
-    /// A digest of every live object the plan was based on, by object key (see
-    /// `LiveObjectKey`), for apply's stale-plan guard.
+    /// A digest of every live object the plan was based on, by object key (e.g.
+    /// `database/{project}/{engine}/{id}`; see `plan::live_digests` for every key), for
+    /// apply's stale-plan guard (`plan::stale_keys`).
     pub digests: BTreeMap<String, String>,
 }
 
@@ -80,9 +81,13 @@ pub enum Action {
     Create,
     Update,
     /// Delete then create: `forced_by` names the fields that cannot change in place.
-    Replace { forced_by: Vec<String> },
+    Replace {
+        forced_by: Vec<String>,
+    },
     /// Only under `--prune`; `reason` says why (no manifest names it, ...).
-    Delete { reason: String },
+    Delete {
+        reason: String,
+    },
 }
 
 impl Action {

@@ -1,0 +1,724 @@
+//! The Public Cloud Databases family: `DatabaseService` (with its whole `ipRestrictions` list)
+//! and `DatabaseUser`, in the scope `/cloud/project/{project}/database/{engine}`.
+//!
+//! Identity:
+//! - a service is the live service of its project and engine whose `description` equals
+//!   `metadata.name` (and is not `DELETING`); two or more such services are an error naming
+//!   their ids, and neither the service nor its users are planned;
+//! - a user is the live user of its service with the same username after normalisation
+//!   (MongoDB's `name@admin` = `name`).
+//!
+//! Changes:
+//! - in place (one `PUT` with only the changed writable fields): plan, version, flavor, node
+//!   count (sent with the plan as one change: `nodeNumber` goes with every plan change),
+//!   storage, the IP list (the whole desired list, deduplicated), maintenance time, deletion
+//!   protection; user roles;
+//! - replace (`DELETE` then `POST`, as one change placed where the create goes): the region
+//!   (`spec.nodes.region`) and the private network (`spec.network`, absent = public). Project
+//!   and engine are the scope itself: changing them names another service, so the old one
+//!   becomes unmanaged and a new one is created. The users of a replaced service are created
+//!   again on the new one;
+//! - users whose name changes are another user (create + unmanaged).
+//!
+//! Built-in users (`admin@admin`, `mms-automation@admin`, `backup-*@admin` on MongoDB,
+//! `avnadmin` and `default` elsewhere) are never deleted nor listed as unmanaged. Deleting a
+//! service whose live `deletionProtection` is on is planned (under prune) with a warning: apply
+//! refuses it.
+
+use super::diff::{self, Fields, Rules};
+use super::normalise::{self, is_leaving};
+use super::{action_for, call, change, of_kind, Context, Draft, Family, Finding};
+use super::{Action, FieldChange, PlannedCall, Unmanaged};
+use crate::live::{LiveScope, LiveService, LiveUser, Scope, UsersState};
+use crate::manifest::model::{
+    Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
+};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct Databases;
+
+const SERVICE_RULES: Rules = Rules {
+    forcing: &["spec.nodes.region", "spec.network"],
+    owned: &["spec.ipRestrictions["],
+};
+
+const USER_RULES: Rules = Rules {
+    forcing: &[],
+    owned: &[],
+};
+
+impl Family for Databases {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::DatabaseService, Kind::DatabaseUser]
+    }
+
+    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+        let address = resource.address.clone();
+        let (spec, field) = match &resource.spec {
+            Spec::DatabaseService(spec) => (spec, "spec.project"),
+            Spec::DatabaseUser(user) => match ctx.resource(Kind::DatabaseService, &user.service) {
+                Some(Resource {
+                    spec: Spec::DatabaseService(spec),
+                    ..
+                }) => (spec, "spec.service"),
+                _ => {
+                    return Err(Finding {
+                        address,
+                        field: "spec.service".into(),
+                        message: format!(
+                            "names DatabaseService/{}, which no manifest defines",
+                            user.service
+                        ),
+                    })
+                }
+            },
+            _ => unreachable!("only database kinds are routed here"),
+        };
+        match ctx.project(&spec.project) {
+            Some(project) => Ok(Scope::Database {
+                project,
+                engine: spec.engine.clone(),
+            }),
+            None => Err(Finding {
+                address,
+                field: field.into(),
+                message: "no project: set spec.project or `project` in reconcile.yaml".into(),
+            }),
+        }
+    }
+
+    fn plan_scope(
+        &self,
+        scope: &Scope,
+        live: &LiveScope,
+        resources: &[&Resource],
+        ctx: &Context,
+        out: &mut Draft,
+    ) {
+        let (Scope::Database { project, engine }, LiveScope::Database { services }) = (scope, live)
+        else {
+            let affected = resources.iter().map(|r| r.address.clone()).collect();
+            out.unknown(
+                scope.clone(),
+                "the live state read is not a database listing".into(),
+                affected,
+            );
+            return;
+        };
+        let mut plan = ScopePlan {
+            scope,
+            engine,
+            base: format!("/cloud/project/{project}/database/{engine}"),
+            ctx,
+            out,
+        };
+        let present: Vec<&LiveService> =
+            services.iter().filter(|s| !is_leaving(&s.status)).collect();
+        let parents = plan.services(resources, &present);
+        let named = plan.users(resources, &parents);
+        plan.unmanaged(&present, &parents, &named);
+    }
+}
+
+/// What the users of a manifest service hang on.
+enum Parent<'a> {
+    /// Created by this plan: users are created after it, under `{id}`.
+    New,
+    /// Replaced by this plan: the old one's users go with it, users are created again.
+    Replaced(&'a LiveService),
+    /// Exists; `changed` when this plan updates it (its users then wait for it).
+    Existing {
+        live: &'a LiveService,
+        changed: bool,
+    },
+    /// Not planned (ambiguous identity): neither are its users.
+    Undecided { ids: Vec<String>, reason: String },
+}
+
+struct ScopePlan<'a, 'o> {
+    scope: &'a Scope,
+    engine: &'a str,
+    /// `/cloud/project/{project}/database/{engine}`.
+    base: String,
+    ctx: &'a Context<'a>,
+    out: &'o mut Draft,
+}
+
+impl<'a> ScopePlan<'a, '_> {
+    /// Plans every `DatabaseService` of the scope; returns what each (by name) became.
+    fn services(
+        &mut self,
+        resources: &[&'a Resource],
+        present: &[&'a LiveService],
+    ) -> BTreeMap<String, Parent<'a>> {
+        let mut parents = BTreeMap::new();
+        let services = of_kind(resources, |s| match s {
+            Spec::DatabaseService(spec) => Some(spec),
+            _ => None,
+        });
+        for (resource, spec) in services {
+            let address = &resource.address;
+            let matches: Vec<&LiveService> = present
+                .iter()
+                .copied()
+                .filter(|s| s.description == address.name)
+                .collect();
+            let parent = match matches.as_slice() {
+                [] => {
+                    let identity = [
+                        ("spec.project", json!(spec.project)),
+                        ("spec.engine", json!(spec.engine)),
+                    ];
+                    let fields = diff::created_with(&identity, &desired_service(spec));
+                    let calls = self.create_service_calls(&address.name, spec);
+                    let created = change(address, Action::Create, fields, calls, None, vec![]);
+                    self.out.changes.push(created);
+                    Parent::New
+                }
+                [live] => {
+                    let fields = diff::diff(
+                        &live_service(live, spec),
+                        &desired_service(spec),
+                        &SERVICE_RULES,
+                    );
+                    match action_for(&fields) {
+                        None => {
+                            self.out.unchanged.push(address.clone());
+                            Parent::Existing {
+                                live,
+                                changed: false,
+                            }
+                        }
+                        Some(Action::Update) => {
+                            let body = update_body(spec, &fields);
+                            let calls = vec![call("PUT", self.service_path(&live.id), Some(body))];
+                            let id = Some(live.id.clone());
+                            self.out.changes.push(change(
+                                address,
+                                Action::Update,
+                                fields,
+                                calls,
+                                id,
+                                vec![],
+                            ));
+                            Parent::Existing {
+                                live,
+                                changed: true,
+                            }
+                        }
+                        Some(action) => {
+                            self.protected(address, live, "replace");
+                            let mut calls = vec![call("DELETE", self.service_path(&live.id), None)];
+                            calls.extend(self.create_service_calls(&address.name, spec));
+                            let id = Some(live.id.clone());
+                            self.out.changes.push(change(
+                                address,
+                                action,
+                                fields,
+                                calls,
+                                id,
+                                vec![],
+                            ));
+                            Parent::Replaced(live)
+                        }
+                    }
+                }
+                many => {
+                    let ids: Vec<String> = many.iter().map(|s| s.id.clone()).collect();
+                    let reason = format!(
+                        "{} live services are named {} in {}: {}",
+                        ids.len(),
+                        address.name,
+                        self.scope,
+                        ids.join(", ")
+                    );
+                    self.out.error(
+                        address,
+                        "metadata.name",
+                        format!("{reason}; rename or delete all but one"),
+                    );
+                    Parent::Undecided { ids, reason }
+                }
+            };
+            parents.insert(address.name.clone(), parent);
+        }
+        let undecided: Vec<(String, String)> = parents
+            .iter()
+            .filter_map(|(name, p)| match p {
+                Parent::Undecided { reason, .. } => Some((name.clone(), reason.clone())),
+                _ => None,
+            })
+            .collect();
+        for (name, reason) in undecided {
+            let address = Address {
+                kind: Kind::DatabaseService,
+                name,
+            };
+            self.out.unknown(
+                self.scope.clone(),
+                format!("ambiguous: {reason}"),
+                vec![address],
+            );
+        }
+        parents
+    }
+
+    /// Plans every `DatabaseUser` of the scope; returns the usernames named, by service name.
+    fn users(
+        &mut self,
+        resources: &[&'a Resource],
+        parents: &BTreeMap<String, Parent<'a>>,
+    ) -> BTreeMap<String, BTreeSet<String>> {
+        let engine = self.engine;
+        let users = of_kind(resources, |s| match s {
+            Spec::DatabaseUser(spec) => Some(spec),
+            _ => None,
+        });
+        let users = super::duplicate_identities(
+            &users,
+            |u| format!("{}/{}", u.service, normalise::username(engine, &u.username)),
+            "user",
+            "spec.username",
+            self.scope,
+            self.out,
+        );
+        let mut named: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut unknown: BTreeMap<String, Vec<Address>> = BTreeMap::new();
+        for (resource, spec) in users {
+            let address = &resource.address;
+            let username = normalise::username(engine, &spec.username);
+            named
+                .entry(spec.service.clone())
+                .or_default()
+                .insert(username.clone());
+            if !normalise::engine_has_roles(engine) && !spec.roles.is_empty() {
+                self.out.error(
+                    address,
+                    "spec.roles",
+                    format!("{engine} users have no roles on the API; remove spec.roles"),
+                );
+            }
+            let service = Address {
+                kind: Kind::DatabaseService,
+                name: spec.service.clone(),
+            };
+            let Some(parent) = parents.get(&spec.service) else {
+                continue;
+            };
+            let (live, changed) = match parent {
+                Parent::Undecided { reason, .. } => {
+                    let reason = format!("its service {service} is ambiguous: {reason}");
+                    unknown.entry(reason).or_default().push(address.clone());
+                    continue;
+                }
+                Parent::New => {
+                    self.create_user(address, spec, "{id}", vec![service]);
+                    continue;
+                }
+                Parent::Replaced(_) => {
+                    self.create_user(address, spec, "{id}", vec![service]);
+                    continue;
+                }
+                Parent::Existing { live, changed } => (live, *changed),
+            };
+            let live_users = match &live.users {
+                Some(UsersState::Known { users }) => users,
+                Some(UsersState::Unknown { reason }) => {
+                    let reason = format!(
+                        "users of {service} ({}) could not be read: {reason}",
+                        live.id
+                    );
+                    unknown.entry(reason).or_default().push(address.clone());
+                    continue;
+                }
+                None => {
+                    let reason = format!("users of {service} ({}) were not read", live.id);
+                    unknown.entry(reason).or_default().push(address.clone());
+                    continue;
+                }
+            };
+            let depends_on = if changed { vec![service] } else { vec![] };
+            let found = live_users.iter().find(|u| {
+                !is_leaving(&u.status) && normalise::username(engine, &u.username) == username
+            });
+            let Some(user) = found else {
+                self.create_user(address, spec, &live.id, depends_on);
+                continue;
+            };
+            let fields = diff::diff(
+                &live_user(engine, user),
+                &desired_user(engine, spec),
+                &USER_RULES,
+            );
+            if fields.is_empty() {
+                self.out.unchanged.push(address.clone());
+                continue;
+            }
+            let body = json!({ "roles": normalise::roles(&spec.roles) });
+            let calls = vec![call("PUT", self.user_path(&live.id, &user.id), Some(body))];
+            let id = Some(user.id.clone());
+            self.out.changes.push(change(
+                address,
+                Action::Update,
+                fields,
+                calls,
+                id,
+                depends_on,
+            ));
+        }
+        for (reason, affected) in unknown {
+            self.out.unknown(self.scope.clone(), reason, affected);
+        }
+        named
+    }
+
+    /// Live services and users no manifest names: unmanaged, or deleted (child-first) under
+    /// prune.
+    fn unmanaged(
+        &mut self,
+        present: &[&'a LiveService],
+        parents: &BTreeMap<String, Parent<'a>>,
+        named: &BTreeMap<String, BTreeSet<String>>,
+    ) {
+        let claimed: BTreeSet<&str> = parents
+            .values()
+            .flat_map(|p| match p {
+                Parent::New => vec![],
+                Parent::Replaced(live) | Parent::Existing { live, .. } => vec![live.id.as_str()],
+                Parent::Undecided { ids, .. } => ids.iter().map(String::as_str).collect(),
+            })
+            .collect();
+        let mut present = present.to_vec();
+        present.sort_by(|a, b| (&a.description, &a.id).cmp(&(&b.description, &b.id)));
+        for live in present {
+            let user_deletes = match parents.get(&live.description) {
+                Some(Parent::Replaced(l) | Parent::Existing { live: l, .. }) if l.id == live.id => {
+                    let names = named.get(&live.description).cloned().unwrap_or_default();
+                    let deletes = self.unmanaged_users(live, &names);
+                    if let Some(Parent::Replaced(_)) = parents.get(&live.description) {
+                        let address = Address {
+                            kind: Kind::DatabaseService,
+                            name: live.description.clone(),
+                        };
+                        if let Some(replace) =
+                            self.out.changes.iter_mut().find(|c| c.address == address)
+                        {
+                            replace.depends_on.extend(deletes);
+                        }
+                    }
+                    continue;
+                }
+                _ if claimed.contains(live.id.as_str()) => continue,
+                _ => self.unmanaged_users(live, &BTreeSet::new()),
+            };
+            let address = Address {
+                kind: Kind::DatabaseService,
+                name: label(live),
+            };
+            let object = Unmanaged {
+                kind: Kind::DatabaseService,
+                scope: self.scope.clone(),
+                id: live.id.clone(),
+                label: live.description.clone(),
+            };
+            let path = self.service_path(&live.id);
+            let deleted = self.out.unmanaged(self.ctx, object, |reason| {
+                let calls = vec![call("DELETE", path, None)];
+                let id = Some(live.id.clone());
+                change(
+                    &address,
+                    Action::Delete { reason },
+                    vec![],
+                    calls,
+                    id,
+                    user_deletes,
+                )
+            });
+            if deleted.is_some() {
+                self.protected(&address, live, "delete");
+            }
+        }
+    }
+
+    /// The live users of `service` outside `named` (and not built in); returns the addresses
+    /// of their deletes under prune.
+    fn unmanaged_users(&mut self, service: &LiveService, named: &BTreeSet<String>) -> Vec<Address> {
+        let Some(UsersState::Known { users }) = &service.users else {
+            return vec![];
+        };
+        let engine = self.engine;
+        let mut users: Vec<&LiveUser> = users
+            .iter()
+            .filter(|u| !is_leaving(&u.status))
+            .filter(|u| !normalise::is_builtin_user(engine, &u.username))
+            .filter(|u| !named.contains(&normalise::username(engine, &u.username)))
+            .collect();
+        users.sort_by(|a, b| (&a.username, &a.id).cmp(&(&b.username, &b.id)));
+        let mut deletes = Vec::new();
+        for user in users {
+            let address = Address {
+                kind: Kind::DatabaseUser,
+                name: format!(
+                    "{}/{}",
+                    label(service),
+                    normalise::username(engine, &user.username)
+                ),
+            };
+            let object = Unmanaged {
+                kind: Kind::DatabaseUser,
+                scope: self.scope.clone(),
+                id: user.id.clone(),
+                label: format!("{} on {}", user.username, label(service)),
+            };
+            let path = self.user_path(&service.id, &user.id);
+            let deleted = self.out.unmanaged(self.ctx, object, |reason| {
+                let calls = vec![call("DELETE", path, None)];
+                change(
+                    &address,
+                    Action::Delete { reason },
+                    vec![],
+                    calls,
+                    Some(user.id.clone()),
+                    vec![],
+                )
+            });
+            deletes.extend(deleted);
+        }
+        deletes
+    }
+
+    fn create_user(
+        &mut self,
+        address: &Address,
+        spec: &DatabaseUserSpec,
+        service_id: &str,
+        depends_on: Vec<Address>,
+    ) {
+        let engine = self.engine;
+        let desired = desired_user(engine, spec);
+        let mut body = Map::new();
+        body.insert(
+            "name".into(),
+            normalise::username(engine, &spec.username).into(),
+        );
+        if normalise::engine_has_roles(engine) {
+            body.insert("roles".into(), json!(normalise::roles(&spec.roles)));
+        }
+        let calls = vec![call(
+            "POST",
+            format!("{}/{service_id}/user", self.base),
+            Some(body.into()),
+        )];
+        let identity = [
+            ("spec.service", json!(spec.service)),
+            ("spec.username", json!(spec.username)),
+        ];
+        let fields = diff::created_with(&identity, &desired);
+        self.out.changes.push(change(
+            address,
+            Action::Create,
+            fields,
+            calls,
+            None,
+            depends_on,
+        ));
+    }
+
+    fn create_service_calls(&self, name: &str, spec: &DatabaseServiceSpec) -> Vec<PlannedCall> {
+        let mut calls = vec![call(
+            "POST",
+            self.base.clone(),
+            Some(creation_body(name, spec)),
+        )];
+        if spec.deletion_protection == Some(true) {
+            let body = json!({ "deletionProtection": true });
+            calls.push(call("PUT", self.service_path("{id}"), Some(body)));
+        }
+        calls
+    }
+
+    /// A warning when the live service is protected against deletion.
+    fn protected(&mut self, address: &Address, live: &LiveService, what: &str) {
+        if live.deletion_protection == Some(true) {
+            self.out.warning(
+                address,
+                "spec.deletionProtection",
+                format!(
+                    "service {} has deletionProtection on: apply will refuse to {what} it until it is turned off",
+                    live.id
+                ),
+            );
+        }
+    }
+
+    fn service_path(&self, id: &str) -> String {
+        format!("{}/{id}", self.base)
+    }
+
+    fn user_path(&self, service_id: &str, user_id: &str) -> String {
+        format!("{}/{service_id}/user/{user_id}", self.base)
+    }
+}
+
+/// How an unmanaged service is named in the plan: its description, or its id without one.
+fn label(service: &LiveService) -> String {
+    if service.description.is_empty() {
+        service.id.clone()
+    } else {
+        service.description.clone()
+    }
+}
+
+/// normalise: the manifest side of a service.
+fn desired_service(spec: &DatabaseServiceSpec) -> Fields {
+    let mut fields = Fields::default();
+    fields.set("spec.plan", spec.plan.as_str());
+    fields.set("spec.version", spec.version.as_str());
+    fields.set("spec.nodes.flavor", spec.nodes.flavor.as_str());
+    fields.set("spec.nodes.region", normalise::region(&spec.nodes.region));
+    fields.set("spec.nodes.count", spec.nodes.count);
+    fields.set_some("spec.storage", spec.storage);
+    let network = spec
+        .network
+        .as_ref()
+        .map(|n| json!({ "networkId": n.network_id, "subnetId": n.subnet_id }));
+    fields.set("spec.network", network.unwrap_or(Value::Null));
+    for (ip, description) in
+        normalise::desired_ips(spec.ip_restrictions.as_deref().unwrap_or_default())
+    {
+        fields.set(format!("spec.ipRestrictions[{ip}]"), description);
+    }
+    fields.set_some(
+        "spec.maintenanceTime",
+        spec.maintenance_time.as_deref().map(normalise::time),
+    );
+    fields.set_some("spec.deletionProtection", spec.deletion_protection);
+    fields
+}
+
+/// normalise: the live side of a service, with the same paths.
+/// `ipRestrictions` is compared only when the manifest gives the list (it then owns all of it).
+fn live_service(live: &LiveService, spec: &DatabaseServiceSpec) -> Fields {
+    let mut fields = Fields::default();
+    fields.set("spec.plan", live.plan.as_str());
+    fields.set("spec.version", live.version.as_str());
+    fields.set("spec.nodes.flavor", live.flavor.as_str());
+    fields.set("spec.nodes.region", normalise::region(&live.region));
+    fields.set("spec.nodes.count", live.node_count);
+    fields.set_some("spec.storage", live.storage);
+    let network = live
+        .network_id
+        .as_ref()
+        .map(|id| json!({ "networkId": id, "subnetId": live.subnet_id }));
+    fields.set("spec.network", network.unwrap_or(Value::Null));
+    if spec.ip_restrictions.is_some() {
+        for (ip, description) in normalise::live_ip_set(&live.ip_restrictions) {
+            fields.set(format!("spec.ipRestrictions[{ip}]"), description);
+        }
+    }
+    fields.set_some(
+        "spec.maintenanceTime",
+        live.maintenance_time.as_deref().map(normalise::time),
+    );
+    fields.set(
+        "spec.deletionProtection",
+        live.deletion_protection.unwrap_or(false),
+    );
+    fields
+}
+
+fn desired_user(engine: &str, spec: &DatabaseUserSpec) -> Fields {
+    let mut fields = Fields::default();
+    if normalise::engine_has_roles(engine) {
+        fields.set("spec.roles", normalise::roles(&spec.roles));
+    }
+    fields
+}
+
+fn live_user(engine: &str, user: &LiveUser) -> Fields {
+    let mut fields = Fields::default();
+    if normalise::engine_has_roles(engine) {
+        fields.set("spec.roles", normalise::roles(&user.roles));
+    }
+    fields
+}
+
+/// `ServiceCreation`: description, plan, version, `nodesPattern`, and the optional parts the
+/// manifest sets. `deletionProtection` is not part of it (a `PUT` after READY sets it).
+fn creation_body(name: &str, spec: &DatabaseServiceSpec) -> Value {
+    let mut body = Map::new();
+    body.insert("description".into(), name.into());
+    body.insert("plan".into(), spec.plan.clone().into());
+    body.insert("version".into(), spec.version.clone().into());
+    body.insert(
+        "nodesPattern".into(),
+        json!({
+            "flavor": spec.nodes.flavor,
+            "number": spec.nodes.count,
+            "region": normalise::region(&spec.nodes.region),
+        }),
+    );
+    if let Some(size) = spec.storage {
+        body.insert("disk".into(), json!({ "size": size }));
+    }
+    if spec.ip_restrictions.is_some() {
+        body.insert("ipRestrictions".into(), ip_list(spec));
+    }
+    if let Some(network) = &spec.network {
+        body.insert("networkId".into(), network.network_id.clone().into());
+        body.insert("subnetId".into(), network.subnet_id.clone().into());
+    }
+    if let Some(time) = &spec.maintenance_time {
+        body.insert("maintenanceTime".into(), normalise::time(time).into());
+    }
+    body.into()
+}
+
+/// The `PUT` body: only the changed writable fields. The node count travels with every plan
+/// change (one in-place change, TF #1327); the IP list is always sent whole.
+fn update_body(spec: &DatabaseServiceSpec, fields: &[FieldChange]) -> Value {
+    let mut body = Map::new();
+    let plan_changed = diff::changed(fields, "spec.plan");
+    if plan_changed {
+        body.insert("plan".into(), spec.plan.clone().into());
+    }
+    if plan_changed || diff::changed(fields, "spec.nodes.count") {
+        body.insert("nodeNumber".into(), spec.nodes.count.into());
+    }
+    if diff::changed(fields, "spec.version") {
+        body.insert("version".into(), spec.version.clone().into());
+    }
+    if diff::changed(fields, "spec.nodes.flavor") {
+        body.insert("flavor".into(), spec.nodes.flavor.clone().into());
+    }
+    if let (true, Some(size)) = (diff::changed(fields, "spec.storage"), spec.storage) {
+        body.insert("disk".into(), json!({ "size": size }));
+    }
+    if diff::changed_under(fields, "spec.ipRestrictions[") {
+        body.insert("ipRestrictions".into(), ip_list(spec));
+    }
+    if let (true, Some(time)) = (
+        diff::changed(fields, "spec.maintenanceTime"),
+        &spec.maintenance_time,
+    ) {
+        body.insert("maintenanceTime".into(), normalise::time(time).into());
+    }
+    if let (true, Some(on)) = (
+        diff::changed(fields, "spec.deletionProtection"),
+        spec.deletion_protection,
+    ) {
+        body.insert("deletionProtection".into(), on.into());
+    }
+    body.into()
+}
+
+/// The desired IP list as the API takes it: canonical blocks, manifest order, no duplicates.
+fn ip_list(spec: &DatabaseServiceSpec) -> Value {
+    let entries: Vec<Value> =
+        normalise::desired_ips(spec.ip_restrictions.as_deref().unwrap_or_default())
+            .into_iter()
+            .map(|(ip, description)| json!({ "ip": ip, "description": description }))
+            .collect();
+    entries.into()
+}
