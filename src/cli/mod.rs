@@ -46,6 +46,12 @@ pub struct GlobalArgs {
     /// Never colour the output (NO_COLOR is honoured too)
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// Requests in flight at once while reading the live state (the client's rate limit still
+    /// applies)
+    #[arg(long, global = true, default_value_t = 8, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallelism: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,9 +1,22 @@
 //! `reconcile plan DIR`: validate, read the live state the manifests touch, print what differs.
+//!
+//! The steps are shared with `drift` (`make_plan`): load the manifests (diagnostics on stderr
+//! and no API call when they are invalid), connect, read the live state, plan. Only the
+//! rendering and the exit code differ. stdout carries the plan and nothing else; progress,
+//! errors and hints go to stderr (`Printer`).
+//!
+//! Exit codes: 0 no changes (or changes without `--detailed-exitcode`), 2 changes with
+//! `--detailed-exitcode`, 1 on an error, when the plan has errors (preflight) or when a scope
+//! could not be read (the plan is incomplete; it is still printed).
 
-use super::client::ClientArgs;
+use super::client::{connect, ClientArgs};
 use super::{ExitStatus, GlobalArgs};
+use crate::manifest::{self, Diagnostics, ManifestSet};
+use crate::plan::{self, render, Plan, PlanOptions};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -42,6 +55,190 @@ pub struct PlanArgs {
     pub client: ClientArgs,
 }
 
-pub async fn run(_global: &GlobalArgs, _args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("plan: work in progress")
+pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStatus> {
+    let printer = Printer::new(global);
+    let plan = match make_plan(global, &args.client, &args.dir, args.prune, &printer).await {
+        Ok(plan) => plan,
+        Err(PlanFailure::Invalid(diagnostics)) => {
+            printer.diagnostics(&diagnostics);
+            return Ok(ExitStatus::Failure);
+        }
+        Err(PlanFailure::Error(e)) => return Err(e),
+    };
+    let shown = match args.format {
+        Format::Text => render::text(
+            &plan,
+            &render::TextOptions {
+                color: printer.stdout_color,
+                show_calls: args.show_calls,
+            },
+        ),
+        Format::Json => pretty_json(&render::json(&plan)),
+        Format::Markdown => render::markdown(&plan, args.show_calls),
+    };
+    printer.data(&shown)?;
+    if let Some(path) = &args.out {
+        write_file(path, &pretty_json(&render::json(&plan)))?;
+        printer.progress(&format!("plan saved to {}", path.display()));
+    }
+    Ok(plan_status(&plan, args.detailed_exitcode, &printer))
+}
+
+/// The exit status of a printed plan; says on stderr why it is 1.
+fn plan_status(plan: &Plan, detailed_exitcode: bool, printer: &Printer) -> ExitStatus {
+    if explain_failure(plan, printer) {
+        ExitStatus::Failure
+    } else if plan.has_changes() && detailed_exitcode {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Says on stderr why a plan cannot be trusted or applied (preflight errors, unknown scopes);
+/// true when there is such a reason, which makes the exit code 1.
+pub(super) fn explain_failure(plan: &Plan, printer: &Printer) -> bool {
+    if !plan.errors.is_empty() {
+        printer.error(
+            &format!(
+                "the plan cannot be applied: {}",
+                render::plural(plan.errors.len(), "error", "errors")
+            ),
+            Some("fix what the errors say, then plan again"),
+        );
+    }
+    if !plan.unknown.is_empty() {
+        printer.error(
+            &format!(
+                "the plan is incomplete: {} could not be read",
+                render::plural(plan.unknown.len(), "scope", "scopes")
+            ),
+            Some("nothing is planned there; plan again once the API answers (-v logs every call)"),
+        );
+    }
+    !plan.errors.is_empty() || !plan.unknown.is_empty()
+}
+
+/// Why no plan could be made.
+pub(super) enum PlanFailure {
+    /// The manifests are invalid: nothing was read from the API.
+    Invalid(Diagnostics),
+    /// Connecting failed (credentials, endpoint, the in-process sandbox).
+    Error(anyhow::Error),
+}
+
+/// Load, connect, read, plan: the steps `plan` and `drift` share.
+pub(super) async fn make_plan(
+    global: &GlobalArgs,
+    client: &ClientArgs,
+    dir: &Path,
+    prune: bool,
+    printer: &Printer,
+) -> Result<Plan, PlanFailure> {
+    let env = |name: &str| std::env::var(name).ok();
+    let manifests: ManifestSet = manifest::load(dir, &env).map_err(PlanFailure::Invalid)?;
+    // `endpoint:` in reconcile.yaml comes after --endpoint and OVH_ENDPOINT, before ovh.conf.
+    let global = GlobalArgs {
+        endpoint: global
+            .endpoint
+            .clone()
+            .or_else(|| manifests.defaults.endpoint.clone()),
+        sandbox: global.sandbox,
+        verbose: global.verbose,
+        no_color: global.no_color,
+        parallelism: global.parallelism,
+    };
+    let connection = connect(&global, client).await.map_err(PlanFailure::Error)?;
+    let scopes = crate::live::scopes(&manifests);
+    printer.progress(&format!(
+        "reading the live state: {}",
+        render::plural(scopes.len(), "scope", "scopes")
+    ));
+    let live = crate::live::read(&connection.client, &manifests, global.parallelism as usize).await;
+    tracing::debug!(calls = live.calls, "live state read");
+    Ok(plan::plan(&manifests, &live, &PlanOptions { prune }))
+}
+
+/// JSON as printed and saved: pretty, with a final newline.
+pub(super) fn pretty_json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+/// Writes `text` to `path` whole or not at all (a temporary file beside it, then a rename).
+pub(super) fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("--out {} is not a file name", path.display()))?;
+    let mut temporary = name.to_os_string();
+    temporary.push(".tmp");
+    let temporary = path.with_file_name(temporary);
+    std::fs::write(&temporary, text)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The owner of the command's output: data on stdout (coloured only on a terminal, never with
+/// `--no-color` or `NO_COLOR`), progress, errors and hints on stderr.
+pub(super) struct Printer {
+    pub stdout_color: bool,
+    pub stderr_color: bool,
+    stderr_is_terminal: bool,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Printer {
+        use anstream::{AutoStream, ColorChoice};
+        let allowed = !global.no_color;
+        Printer {
+            stdout_color: allowed && AutoStream::choice(&std::io::stdout()) != ColorChoice::Never,
+            stderr_color: allowed && AutoStream::choice(&std::io::stderr()) != ColorChoice::Never,
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// The command's result, on stdout.
+    pub fn data(&self, text: &str) -> anyhow::Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout")
+    }
+
+    /// A progress line on stderr, only on a terminal (CI logs keep the plan alone).
+    pub fn progress(&self, message: &str) {
+        if self.stderr_is_terminal {
+            eprintln!("{message}");
+        }
+    }
+
+    /// `error: ...` and `hint: ...` on stderr.
+    pub fn error(&self, message: &str, hint: Option<&str>) {
+        use owo_colors::OwoColorize;
+        if self.stderr_color {
+            eprintln!("{} {message}", "error:".red().bold());
+        } else {
+            eprintln!("error: {message}");
+        }
+        if let Some(hint) = hint {
+            if self.stderr_color {
+                eprintln!("{} {hint}", "hint:".cyan());
+            } else {
+                eprintln!("hint: {hint}");
+            }
+        }
+    }
+
+    /// Manifest problems, underlined, then one summary line; nothing was read from the API.
+    pub fn diagnostics(&self, diagnostics: &Diagnostics) {
+        eprint!("{}", diagnostics.render(self.stderr_color));
+        self.error(
+            &format!("{}; nothing was read from the API", diagnostics.summary()),
+            None,
+        );
+    }
 }

@@ -24,3 +24,12 @@ mod sandbox_stack;
 
 // sandbox: Public Cloud database routes, lifecycles, catalogue validation
 mod sandbox_database;
+
+// live reads: exactly the scopes the manifests touch, N+1, unknown scopes
+mod live;
+
+// plan and drift against the sandbox binary: creates, no changes, hand edits
+mod plan_e2e;
+
+// manifests: parse and validate, every error class with its location
+mod validate;
