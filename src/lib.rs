@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin shell over these modules; see `docs/ARCHITECTURE.md`.
 
 pub mod cli;
+pub mod engine;
 pub mod live;
 pub mod manifest;
 pub mod ovh;

@@ -1,0 +1,735 @@
+//! Public Cloud Databases steps: services (with their whole IP list) and users.
+//!
+//! - Service create: found by identity first (the live service of the engine whose
+//!   `description` is the manifest's name, not `DELETING`), else `POST`; then `GET` until
+//!   `READY` (`CREATING`, `PENDING`, `UPDATING` are on the way, anything else fails at once).
+//!   IP restriction entries belong to the service: once the service is `READY`, the step goes
+//!   on polling the service until every entry is `READY` too, under the same deadline. An entry
+//!   that stays `PENDING` (MongoDB, TF #533) therefore ends the step `InProgress` with the
+//!   entry named, apply exits 5, and the next run resumes waiting: bounded, never a hang.
+//! - Service update: waits for `READY`, `PUT`, and again on `409 ServiceNotReady` (that is
+//!   waiting for the service, not retrying); `400 NoUpdate` means it is already so. Then
+//!   `READY` again.
+//! - Users: created once their service is `READY` (found by username first, MongoDB's `@admin`
+//!   ignored), then `READY`. The password of the creation answer goes straight to the secrets
+//!   sink. A user adopted after a lost answer (5xx or no answer on `POST`, TF #1306), or adopted
+//!   with no secrets file recording it, gets its password reset (`credentials/reset`), since
+//!   nobody else can know it.
+//! - Deletes (users first, by the plan's waves): `DELETE`, then `GET` until 404.
+
+use super::readiness::{observe, Deadlines, Observation};
+use super::secrets::{self, UserSecret};
+use super::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
+use super::target::{service_path, services_path, user_path, users_path};
+use crate::live::{mapping, LiveState, ScopeState};
+use crate::live::{LiveScope, UsersState};
+use crate::manifest::model::{Address, Kind, Spec};
+use crate::ovh::{Client, Method};
+use futures::future::try_join_all;
+use secrecy::SecretString;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Statuses a service or user passes through on its way to `READY`.
+const ON_THE_WAY: &[&str] = &["CREATING", "PENDING", "UPDATING"];
+
+/// A live service found by identity.
+pub(crate) struct FoundService {
+    pub id: String,
+    pub status: String,
+}
+
+/// A live user found by identity.
+pub(crate) struct FoundUser {
+    pub id: String,
+    pub status: String,
+}
+
+/// `GET list` as ids (the API answers strings or numbers).
+async fn list(client: &Client, path: &str, what: &str) -> StepResult<Vec<String>> {
+    let answer = client
+        .call(Method::GET, path, None)
+        .await
+        .map_err(|err| StepEnd::api(&format!("looking up {what}"), &err))?;
+    let ids = answer.body.as_array().cloned().unwrap_or_default();
+    Ok(ids
+        .iter()
+        .filter_map(|id| match id {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect())
+}
+
+/// `GET path`, `None` on 404.
+async fn get_if_present(client: &Client, path: &str, what: &str) -> StepResult<Option<Value>> {
+    match client.call(Method::GET, path, None).await {
+        Ok(answer) => Ok(Some(answer.body)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(StepEnd::api(&format!("looking up {what}"), &err)),
+    }
+}
+
+/// The live service of `engine` in `project` whose description is `name` (services on their
+/// way out do not count); more than one is an error naming them.
+pub(crate) async fn find_service(
+    client: &Client,
+    project: &str,
+    engine: &str,
+    name: &str,
+) -> StepResult<Lookup<FoundService>> {
+    let what = format!("service {name}");
+    let ids = list(client, &services_path(project, engine), &what).await?;
+    let answers = try_join_all(ids.iter().map(|id| {
+        let path = service_path(project, engine, id);
+        let what = &what;
+        async move { get_if_present(client, &path, what).await }
+    }))
+    .await?;
+    let mut found: Vec<FoundService> = answers
+        .into_iter()
+        .flatten()
+        .filter_map(|raw| mapping::live_service(raw, engine).ok())
+        .filter(|s| s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
+        .map(|s| FoundService {
+            id: s.id,
+            status: s.status,
+        })
+        .collect();
+    match found.len() {
+        0 => Ok(Lookup::Absent),
+        1 => Ok(Lookup::Present(found.remove(0))),
+        n => {
+            let ids: Vec<&str> = found.iter().map(|s| s.id.as_str()).collect();
+            Err(StepEnd::failed(format!(
+                "{n} live services are named {name} in project {project} ({engine}): {}; rename or delete all but one",
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// MongoDB adds `@admin` to every username; a manifest may write it either way.
+fn username_key(engine: &str, name: &str) -> String {
+    let name = name.trim();
+    if engine == "mongodb" {
+        name.strip_suffix("@admin").unwrap_or(name).to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The live user of service `service` named `name`; one on its way out must be waited out.
+pub(crate) async fn find_user(
+    client: &Client,
+    project: &str,
+    engine: &str,
+    service: &str,
+    name: &str,
+) -> StepResult<Lookup<FoundUser>> {
+    let what = format!("user {name}");
+    let ids = list(client, &users_path(project, engine, service), &what).await?;
+    let answers = try_join_all(ids.iter().map(|id| {
+        let path = user_path(project, engine, service, id);
+        let what = &what;
+        async move { get_if_present(client, &path, what).await }
+    }))
+    .await?;
+    let key = username_key(engine, name);
+    let found = answers
+        .into_iter()
+        .flatten()
+        .filter_map(|raw| mapping::live_user(raw).ok())
+        .find(|u| username_key(engine, &u.username) == key);
+    Ok(match found {
+        None => Lookup::Absent,
+        Some(user) if user.status.eq_ignore_ascii_case("DELETING") => Lookup::Leaving {
+            path: user_path(project, engine, service, &user.id),
+            status: user.status,
+        },
+        Some(user) => Lookup::Present(FoundUser {
+            id: user.id,
+            status: user.status,
+        }),
+    })
+}
+
+/// An object answer as an observation on the way to `READY`.
+fn towards_ready(answer: Value) -> Observation {
+    let status = status_of(&answer);
+    if status == "READY" {
+        Observation::Ready(answer)
+    } else if ON_THE_WAY.contains(&status.as_str()) {
+        Observation::Pending(status)
+    } else {
+        Observation::Unexpected(status)
+    }
+}
+
+/// Polls the service until `READY`; returns its answer.
+async fn service_ready(
+    step: &Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    id: &str,
+    limit: Duration,
+    initial: &str,
+) -> StepResult<Value> {
+    let client = step.client();
+    let path = service_path(project, engine, id);
+    step.poll()
+        .until(&format!("service {id}"), limit, initial, || {
+            observe(
+                client,
+                &path,
+                || Observation::Unexpected("gone (404)".into()),
+                towards_ready,
+            )
+        })
+        .await
+}
+
+/// Polls the user until `READY`.
+async fn user_ready(step: &Step<'_, '_>, path: &str, id: &str, initial: &str) -> StepResult<Value> {
+    let client = step.client();
+    step.poll()
+        .until(&format!("user {id}"), Deadlines::USER, initial, || {
+            observe(
+                client,
+                path,
+                || Observation::Unexpected("gone (404)".into()),
+                towards_ready,
+            )
+        })
+        .await
+}
+
+/// The service answer as an observation on the way to `READY` with every IP restriction entry
+/// `READY` too; the pending status names the entries still waiting.
+fn towards_ready_with_ips(engine: &str) -> impl Fn(Value) -> Observation + '_ {
+    move |answer: Value| match towards_ready(answer) {
+        Observation::Ready(answer) => {
+            let unready: Vec<String> = mapping::live_service(answer.clone(), engine)
+                .map(|s| {
+                    s.ip_restrictions
+                        .iter()
+                        .filter(|e| e.status != "READY")
+                        .map(|e| format!("{} {}", e.ip, e.status))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if unready.is_empty() {
+                Observation::Ready(answer)
+            } else {
+                Observation::Pending(format!("READY, ipRestrictions {}", unready.join(", ")))
+            }
+        }
+        other => other,
+    }
+}
+
+/// Once the service is `READY`, polls until its IP restriction entries are `READY` too (TF
+/// #533: they can stay `PENDING`; the deadline bounds the wait and the step ends in progress).
+async fn ips_ready(
+    step: &Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    id: &str,
+    answer: Value,
+) -> StepResult<()> {
+    if matches!(
+        towards_ready_with_ips(engine)(answer),
+        Observation::Ready(_)
+    ) {
+        return Ok(());
+    }
+    let client = step.client();
+    let path = service_path(project, engine, id);
+    let check = towards_ready_with_ips(engine);
+    step.poll()
+        .until(
+            &format!("service {id}"),
+            Deadlines::SERVICE,
+            "READY",
+            || {
+                observe(
+                    client,
+                    &path,
+                    || Observation::Unexpected("gone (404)".into()),
+                    &check,
+                )
+            },
+        )
+        .await
+        .map(|_| ())
+}
+
+pub(crate) async fn create_service(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    body: Option<Value>,
+) -> StepResult<()> {
+    let body = body.ok_or_else(|| StepEnd::failed("the planned service creation has no body"))?;
+    let name = body
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or(&step.address().name)
+        .to_owned();
+    let client = step.client();
+    let what = format!("service {name}");
+    let creation = step
+        .create_once(
+            &what,
+            &services_path(project, engine),
+            Some(&body),
+            Deadlines::SERVICE,
+            || Box::pin(find_service(client, project, engine, &name)),
+        )
+        .await?;
+    let (id, status) = match creation {
+        Creation::Found(found) | Creation::FoundAfterPost(found) => {
+            step.adopt(&found.id);
+            (found.id, found.status)
+        }
+        Creation::Created(answer) => {
+            let id = answer
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| StepEnd::failed("the service creation answered no id"))?
+                .to_owned();
+            step.set_created(&id);
+            (id, status_of(&answer))
+        }
+    };
+    let answer = service_ready(step, project, engine, &id, Deadlines::SERVICE, &status).await?;
+    ips_ready(step, project, engine, &id, answer).await
+}
+
+/// A service an earlier run left transitional: wait for it (no write).
+pub(crate) async fn resume_service(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    id: &str,
+    status: &str,
+) -> StepResult<()> {
+    let answer = service_ready(step, project, engine, id, Deadlines::SERVICE, status).await?;
+    ips_ready(step, project, engine, id, answer).await
+}
+
+/// A user an earlier run left transitional: wait for it (no write).
+pub(crate) async fn resume_user(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    service: &str,
+    id: &str,
+    status: &str,
+) -> StepResult<()> {
+    let path = user_path(project, engine, service, id);
+    user_ready(step, &path, id, status).await.map(|_| ())
+}
+
+pub(crate) async fn update_service(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    id: &str,
+    body: Option<Value>,
+) -> StepResult<()> {
+    let path = service_path(project, engine, id);
+    let this: &Step = step;
+    let answer = this
+        .write_when_idle(
+            &format!("service {id}"),
+            Deadlines::SERVICE,
+            Method::PUT,
+            &path,
+            body.as_ref(),
+            || {
+                Box::pin(async move {
+                    service_ready(this, project, engine, id, Deadlines::SERVICE, "")
+                        .await
+                        .map(|_| ())
+                })
+            },
+        )
+        .await?;
+    let initial = answer.map(|a| status_of(&a.body)).unwrap_or_default();
+    let ready = service_ready(step, project, engine, id, Deadlines::SERVICE, &initial).await?;
+    ips_ready(step, project, engine, id, ready).await
+}
+
+pub(crate) async fn delete_service(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    id: &str,
+) -> StepResult<()> {
+    let path = service_path(project, engine, id);
+    let what = format!("service {id}");
+    if step
+        .delete(&what, &path, Deadlines::SERVICE_DELETE)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    step.wait_gone(
+        &what,
+        &path,
+        Deadlines::SERVICE_DELETE,
+        "DELETING",
+        &["DELETING"],
+    )
+    .await
+}
+
+pub(crate) async fn create_user(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    service_id: &str,
+    body: Option<Value>,
+) -> StepResult<()> {
+    let body = body.ok_or_else(|| StepEnd::failed("the planned user creation has no body"))?;
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| StepEnd::failed("the planned user creation has no name"))?
+        .to_owned();
+    // Users are created on a READY service (and the API refuses them otherwise).
+    let service = service_ready(step, project, engine, service_id, Deadlines::SERVICE, "").await?;
+    let client = step.client();
+    let users = users_path(project, engine, service_id);
+    let creation = step
+        .create_once(
+            &format!("user {name}"),
+            &users,
+            Some(&body),
+            Deadlines::USER,
+            || Box::pin(find_user(client, project, engine, service_id, &name)),
+        )
+        .await?;
+    let (id, status, created) = match creation {
+        Creation::Created(answer) => {
+            let id = answer
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| StepEnd::failed("the user creation answered no id"))?
+                .to_owned();
+            step.set_created(&id);
+            (id, status_of(&answer), Some(answer))
+        }
+        Creation::Found(found) => {
+            step.adopt(&found.id);
+            (found.id, found.status, None)
+        }
+        Creation::FoundAfterPost(found) => {
+            step.adopt(&found.id);
+            (found.id, found.status, None)
+        }
+    };
+    let path = user_path(project, engine, service_id, &id);
+    let sink = UserSink {
+        service_id,
+        engine,
+        service: &service,
+    };
+    let password = created.as_ref().and_then(|answer| {
+        let password = answer.get("password").and_then(Value::as_str)?;
+        Some(SecretString::from(password.to_owned()))
+    });
+    if let (Some(answer), Some(password)) = (&created, &password) {
+        // Before any wait: a run killed now still leaves the password on disk.
+        sink.write(step, &id, &username_of(answer, engine, &name), password)?;
+    }
+    let ready = user_ready(step, &path, &id, &status).await?;
+    // A password nobody has: lost with a 5xx answer, or an adopted user the sink has no file
+    // for (a run killed between the answer and the write).
+    let recorded = secrets::recorded_user_id(&step.run.options.secrets_dir, step.address());
+    if password.is_none() && recorded.as_deref() != Some(id.as_str()) {
+        step.warn(format!(
+            "user {id} was adopted and the secrets sink has no password for it: its password was reset"
+        ));
+        let password = reset_password(step, &path).await?;
+        sink.write(step, &id, &username_of(&ready, engine, &name), &password)?;
+    }
+    Ok(())
+}
+
+/// Where a user's password goes, with its service's endpoints.
+struct UserSink<'s> {
+    service_id: &'s str,
+    engine: &'s str,
+    /// The service's answer (for its `endpoints`).
+    service: &'s Value,
+}
+
+impl UserSink<'_> {
+    fn write(
+        &self,
+        step: &Step<'_, '_>,
+        user_id: &str,
+        username: &str,
+        password: &SecretString,
+    ) -> StepResult<()> {
+        let address = step.address();
+        let service = service_address(step);
+        let secret = UserSecret {
+            address,
+            service: &service,
+            service_id: self.service_id,
+            engine: self.engine,
+            user_id,
+            username,
+            password,
+            endpoints: self.service.get("endpoints").unwrap_or(&Value::Null),
+        };
+        let dir = &step.run.options.secrets_dir;
+        match secrets::write_user(dir, &secret) {
+            Ok(path) => {
+                tracing::info!(address = %address, path = %path.display(), "password written to the secrets sink");
+                step.run.record_secret(path);
+                Ok(())
+            }
+            Err(err) => Err(StepEnd::failed(format!(
+                "the user exists but its password could not be written to {}: {err}; fix the directory and run `reconcile apply --rotate {address}`",
+                dir.display()
+            ))),
+        }
+    }
+}
+
+/// The username as the API shows it in `answer` (`name@admin` on MongoDB), else as sent.
+fn username_of(answer: &Value, engine: &str, sent: &str) -> String {
+    match answer.get("username").and_then(Value::as_str) {
+        Some(username) => username.to_owned(),
+        None if engine == "mongodb" && !sent.ends_with("@admin") => format!("{sent}@admin"),
+        None => sent.to_owned(),
+    }
+}
+
+/// The service a user step's manifest names (or the change it depends on).
+fn service_address(step: &Step<'_, '_>) -> Address {
+    match step.resource.map(|r| &r.spec) {
+        Some(Spec::DatabaseUser(user)) => Address {
+            kind: Kind::DatabaseService,
+            name: user.service.clone(),
+        },
+        _ => step
+            .change
+            .depends_on
+            .iter()
+            .find(|a| a.kind == Kind::DatabaseService)
+            .cloned()
+            .unwrap_or_else(|| step.address().clone()),
+    }
+}
+
+/// `POST .../credentials/reset` (sent again when it got no answer: a reset that happened
+/// unseen is simply superseded); the new password.
+async fn reset_password(step: &Step<'_, '_>, user_path: &str) -> StepResult<SecretString> {
+    let path = format!("{user_path}/credentials/reset");
+    let answer = step
+        .write_when_idle(
+            "the user's password (reset)",
+            Deadlines::USER,
+            Method::POST,
+            &path,
+            None,
+            || Box::pin(async { Ok(()) }),
+        )
+        .await?
+        .ok_or_else(|| StepEnd::failed("the password reset answered nothing"))?;
+    answer
+        .body
+        .get("password")
+        .and_then(Value::as_str)
+        .map(|p| SecretString::from(p.to_owned()))
+        .ok_or_else(|| StepEnd::failed("the password reset answered no password"))
+}
+
+pub(crate) async fn update_user(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    service_id: &str,
+    id: &str,
+    body: Option<Value>,
+) -> StepResult<()> {
+    let path = user_path(project, engine, service_id, id);
+    let this: &Step = step;
+    let idle = || {
+        let path = &path;
+        Box::pin(async move {
+            service_ready(this, project, engine, service_id, Deadlines::SERVICE, "").await?;
+            user_ready(this, path, id, "").await.map(|_| ())
+        }) as futures::future::BoxFuture<'_, StepResult<()>>
+    };
+    let answer = this
+        .write_when_idle(
+            &format!("user {id}"),
+            Deadlines::USER,
+            Method::PUT,
+            &path,
+            body.as_ref(),
+            idle,
+        )
+        .await?;
+    let initial = answer.map(|a| status_of(&a.body)).unwrap_or_default();
+    user_ready(step, &path, id, &initial).await.map(|_| ())
+}
+
+pub(crate) async fn delete_user(
+    step: &mut Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    service_id: &str,
+    id: &str,
+) -> StepResult<()> {
+    let path = user_path(project, engine, service_id, id);
+    let what = format!("user {id}");
+    if step.delete(&what, &path, Deadlines::USER).await?.is_none() {
+        return Ok(());
+    }
+    step.wait_gone(&what, &path, Deadlines::USER, "DELETING", &["DELETING"])
+        .await
+}
+
+/// `reconcile apply --rotate DatabaseUser/NAME`: waits for the service and the user to be
+/// `READY`, resets the password, writes it to the secrets sink.
+pub(crate) async fn rotate(step: &mut Step<'_, '_>, live: &LiveState) -> StepResult<()> {
+    let address = step.address().clone();
+    let manifests = step.run.manifests;
+    let Some(Spec::DatabaseUser(user)) = step.resource.map(|r| &r.spec) else {
+        return Err(StepEnd::failed(format!(
+            "only a DatabaseUser's password can be rotated, and no DatabaseUser manifest is named {}",
+            address.name
+        )));
+    };
+    let service_address = Address {
+        kind: Kind::DatabaseService,
+        name: user.service.clone(),
+    };
+    let Some(Spec::DatabaseService(service)) = manifests.get(&service_address).map(|r| &r.spec)
+    else {
+        return Err(StepEnd::failed(format!(
+            "{service_address}, which {address} names, has no manifest"
+        )));
+    };
+    let project = service
+        .project
+        .clone()
+        .or_else(|| manifests.defaults.project.clone())
+        .ok_or_else(|| {
+            StepEnd::failed("no project: set spec.project or `project` in reconcile.yaml")
+        })?;
+    let engine = service.engine.as_str();
+    let client = step.client();
+
+    // Ids from the live state when it has them, else by identity on the API.
+    let known = live_ids(live, &project, engine, &user.service, &user.username);
+    let service_id = match known.0 {
+        Some(id) => id,
+        None => match find_service(client, &project, engine, &user.service).await? {
+            Lookup::Present(found) => found.id,
+            _ => {
+                return Err(StepEnd::failed(format!(
+                    "{service_address} does not exist on the API: apply it first"
+                )))
+            }
+        },
+    };
+    let user_id = match known.1 {
+        Some(id) => id,
+        None => match find_user(client, &project, engine, &service_id, &user.username).await? {
+            Lookup::Present(found) => found.id,
+            _ => {
+                return Err(StepEnd::failed(format!(
+                    "{address} does not exist on the API: apply it first"
+                )))
+            }
+        },
+    };
+    step.live_id = Some(user_id.clone());
+    let service_answer =
+        service_ready(step, &project, engine, &service_id, Deadlines::SERVICE, "").await?;
+    let path = user_path(&project, engine, &service_id, &user_id);
+    let ready = user_ready(step, &path, &user_id, "").await?;
+    let password = reset_password(step, &path).await?;
+    let sink = UserSink {
+        service_id: &service_id,
+        engine,
+        service: &service_answer,
+    };
+    let username = username_of(&ready, engine, &user.username);
+    sink.write(step, &user_id, &username, &password)
+}
+
+/// The service and user ids `live` knows for this user (either may be missing).
+fn live_ids(
+    live: &LiveState,
+    project: &str,
+    engine: &str,
+    service: &str,
+    username: &str,
+) -> (Option<String>, Option<String>) {
+    let scope = crate::live::Scope::Database {
+        project: project.to_owned(),
+        engine: engine.to_owned(),
+    };
+    let Some(ScopeState::Known(LiveScope::Database { services })) = live.scopes.get(&scope) else {
+        return (None, None);
+    };
+    let Some(found) = services
+        .iter()
+        .find(|s| s.description == service && !s.status.eq_ignore_ascii_case("DELETING"))
+    else {
+        return (None, None);
+    };
+    let key = username_key(engine, username);
+    let user = match &found.users {
+        Some(UsersState::Known { users }) => users
+            .iter()
+            .find(|u| username_key(engine, &u.username) == key)
+            .map(|u| u.id.clone()),
+        _ => None,
+    };
+    (Some(found.id.clone()), user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mongodb_usernames_match_with_or_without_admin() {
+        assert_eq!(username_key("mongodb", "app@admin"), "app");
+        assert_eq!(username_key("mongodb", " app "), "app");
+        assert_eq!(username_key("postgresql", "app@admin"), "app@admin");
+    }
+
+    #[test]
+    fn ready_pending_and_unexpected_states() {
+        assert!(matches!(
+            towards_ready(json!({"status": "READY"})),
+            Observation::Ready(_)
+        ));
+        for status in ["CREATING", "PENDING", "UPDATING"] {
+            assert_eq!(
+                towards_ready(json!({ "status": status })),
+                Observation::Pending(status.into())
+            );
+        }
+        for status in ["ERROR", "LOCKED", "LOCKED_UPDATING", "SHELVED", "DELETING"] {
+            assert_eq!(
+                towards_ready(json!({ "status": status })),
+                Observation::Unexpected(status.into())
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Executes a `Plan`: waves in dependency order, independent steps in parallel under one rate
+//! budget, readiness polling with deadlines, adoption of objects a previous run created,
+//! secrets to the secrets sink, and a report of what happened to every step.
+//!
+//! Architecture invariant: apply executes exactly the changes of the plan it was given; a step
+//! is idempotent (it looks its object up by identity before creating, and adopts it), and its
+//! result is a value (`StepOutcome`), never a panic or an early return of the whole run.
+//!
+//! Architecture invariant: nothing in the engine depends on memory of an earlier run. Every
+//! create looks its object up on the API first, so a run killed at any moment and started again
+//! (with a fresh plan) converges with no duplicate: what the killed run created is adopted, what
+//! it left transitional is waited for.
+//!
+//! Architecture invariant: a secret (a password from the API, a `fromEnv`/`fromFile` value) is
+//! only ever in a request body or the secrets sink; never in a `StepReport`, a log line, an
+//! error or progress.
+//!
+//! Map:
+//! - `resume`: waits for unchanged resources still transitional after an earlier run;
+//! - `schedule`: which change runs when (dependencies `Done`, `parallelism` slots, skips);
+//! - `step`: one change, its planned calls in order; the create-once, busy-write and delete
+//!   building blocks; `{id}` placeholders; secrets into bodies;
+//! - `readiness`: `ReadinessPoll` (adaptive schedule, per-kind deadline cut by `--timeout`);
+//! - `target`: what a planned path touches;
+//! - one file per API family saying how to find, issue and wait: `database`, `hosting`, `stack`;
+//! - `secrets`: the sink (`{Kind}-{name}.json`, `0600`, atomic) and the manifest secrets;
+//! - `model`: what the engine is given and reports.
+//!
+//! Decisions (see `docs/engine.md`): IP restriction entries are part of their service and
+//! are not waited for (entries not `READY` once the service is are a step warning, TF #533); a
+//! user adopted without a known password has it reset into the sink; a `POST` whose outcome is
+//! unknown is followed by a lookup, and sent again only when the lookup shows nothing.
+
+pub mod model;
+
+mod database;
+mod hosting;
+mod readiness;
+mod resume;
+mod schedule;
+mod secrets;
+mod stack;
+mod step;
+mod target;
+
+pub use model::*;
+pub use secrets::secrets_path;
+
+use crate::live::LiveState;
+use crate::manifest::model::{Address, ManifestSet};
+use crate::ovh::Client;
+use crate::plan::{Action, Change, Plan};
+use std::time::Instant;
+
+/// Executes `plan` against the API (see the module doc). `manifests` are the ones the plan was
+/// made from (their secrets are read through `env` when a body needs them); `live` is the state
+/// it was made against, from which the resources the plan leaves alone but the API is still
+/// working on are waited for (reported `resumed`, after the plan's steps). Never fails as a
+/// whole: every change ends with a `StepReport`, in plan order.
+pub async fn execute(
+    client: &Client,
+    plan: &Plan,
+    manifests: &ManifestSet,
+    live: &LiveState,
+    options: &ExecuteOptions,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    progress: &dyn Progress,
+) -> ApplyReport {
+    let run = step::Run::new(client, plan, manifests, options, env, progress);
+    // The plan's changes, then waits for what the plan leaves alone but the API is still
+    // working on (an earlier run's create that ran out of time): that is how a re-run resumes.
+    let mut work: Vec<step::Work> = plan
+        .changes
+        .iter()
+        .map(|change| step::Work {
+            change: change.clone(),
+            resume: None,
+        })
+        .collect();
+    work.extend(resume::works(plan, manifests, live));
+    tracing::info!(
+        changes = plan.changes.len(),
+        resumed = work.len() - plan.changes.len(),
+        parallelism = options.parallelism,
+        timeout_s = options.timeout.as_secs(),
+        "executing the plan"
+    );
+    let steps = schedule::run_all(&run, &work).await;
+    let secrets_written = run.secrets.into_inner().unwrap_or_else(|e| e.into_inner());
+    ApplyReport {
+        steps,
+        secrets_written,
+    }
+}
+
+/// Resets the password of the `DatabaseUser` at `address` on purpose (`apply --rotate`): waits
+/// for its service and itself to be `READY` (within `options.timeout`), `POST
+/// .../credentials/reset`, and writes the new password to the secrets sink, at
+/// `secrets_path(&options.secrets_dir, address)`. `live` supplies the ids when it has them;
+/// otherwise they are found by identity on the API.
+pub async fn rotate(
+    client: &Client,
+    manifests: &ManifestSet,
+    live: &LiveState,
+    address: &Address,
+    options: &ExecuteOptions,
+) -> StepReport {
+    let no_env = |_: &str| None;
+    let plan = Plan::default();
+    let run = step::Run::new(client, &plan, manifests, options, &no_env, &Silent);
+    let change = Change {
+        address: address.clone(),
+        action: Action::Update,
+        wave: 0,
+        fields: Vec::new(),
+        calls: Vec::new(),
+        live_id: None,
+        depends_on: Vec::new(),
+    };
+    let started = Instant::now();
+    let mut step = step::Step::new(&run, &change);
+    let result = database::rotate(&mut step, live).await;
+    step.finish(started, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The CLI may run `execute` on any runtime flavour: its future must be `Send`.
+    #[test]
+    fn execute_and_rotate_are_send() {
+        let client = crate::ovh::Client::new(crate::ovh::ClientConfig::new(
+            crate::ovh::Endpoint::parse("http://127.0.0.1:9/1.0").unwrap(),
+            crate::ovh::Credentials::application("ak", "as", "ck"),
+        ))
+        .unwrap();
+        let plan = Plan::default();
+        let manifests = ManifestSet::default();
+        let live = LiveState::default();
+        let options = ExecuteOptions::default();
+        let env = |_: &str| None;
+        let execute = execute(&client, &plan, &manifests, &live, &options, &env, &Silent);
+        assert_send(&execute);
+        let address = Address {
+            kind: crate::manifest::model::Kind::DatabaseUser,
+            name: "app".into(),
+        };
+        let rotate = rotate(&client, &manifests, &live, &address, &options);
+        assert_send(&rotate);
+    }
+}

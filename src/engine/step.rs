@@ -1,0 +1,830 @@
+//! One change of the plan, executed: its planned calls in order, each dispatched on its method
+//! and `Target` to the family that knows how to issue it and how to tell it is done
+//! (`database`, `hosting`, `stack`). The step's result is a value (`StepReport`), never a panic
+//! or an early return of the whole run.
+//!
+//! The building blocks every family uses live here:
+//! - `Step::create_once`: look the object up by identity, adopt it or `POST`, and after a
+//!   `POST` whose outcome is unknown (5xx, no answer, 409 "already exists") look again before
+//!   anything else. A `POST` is sent again only after a lookup has shown the object absent, so
+//!   a create can never make a duplicate (TF #1306);
+//! - `Step::write_when_idle`: a `PUT`/`DELETE`/action that the API refuses while the object is
+//!   busy (`409 ServiceNotReady`, `UserNotReady`, `TaskInProgress`, ...) waits for the object to
+//!   be idle, then is sent again, within the kind's deadline. That is waiting, not retrying: the
+//!   client's one retry policy stays in `ovh`;
+//! - `Step::body`: the planned body with each redacted `"***"` replaced by the secret the
+//!   manifest names (read now, never logged, never reported).
+
+use super::readiness::{no_answer, Observation, PollSchedule, ReadinessPoll};
+use super::target::{is_placeholder, Target};
+use super::{database, hosting, secrets, stack};
+use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};
+use crate::plan::{Change, Plan};
+use futures::future::BoxFuture;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many times a create is attempted (each attempt after a lookup that found nothing).
+pub(crate) const CREATE_ATTEMPTS: usize = 4;
+
+pub(crate) type StepResult<T> = Result<T, StepEnd>;
+
+/// How a step ends when it does not end `Done`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StepEnd {
+    Failed {
+        message: String,
+        status: Option<u16>,
+        class: Option<String>,
+        query_id: Option<String>,
+    },
+    InProgress {
+        last_status: String,
+    },
+}
+
+impl StepEnd {
+    pub fn failed(message: impl Into<String>) -> Self {
+        StepEnd::Failed {
+            message: message.into(),
+            status: None,
+            class: None,
+            query_id: None,
+        }
+    }
+
+    /// A failure from the API, with its class, status and query id. `context` says what the
+    /// step was doing ("creating service orders-db").
+    pub fn api(context: &str, err: &OvhError) -> Self {
+        StepEnd::Failed {
+            message: format!("{context}: {err}"),
+            status: err.status().map(|s| s.as_u16()),
+            class: err.class().map(str::to_owned),
+            query_id: err.query_id().map(str::to_owned),
+        }
+    }
+
+    fn into_outcome(self) -> StepOutcome {
+        match self {
+            StepEnd::Failed {
+                message,
+                status,
+                class,
+                query_id,
+            } => StepOutcome::Failed {
+                message,
+                status,
+                class,
+                query_id,
+            },
+            StepEnd::InProgress { last_status } => StepOutcome::InProgress { last_status },
+        }
+    }
+}
+
+/// A 409 that means "busy, try again once it is idle".
+pub(crate) fn is_busy(err: &OvhError) -> bool {
+    err.status().is_some_and(|s| s.as_u16() == 409)
+        && err.class().is_some_and(|class| {
+            ["NotReady", "OnlyOneModification", "TaskInProgress"]
+                .iter()
+                .any(|busy| class.ends_with(busy))
+        })
+}
+
+/// A 409 saying the object is already there (`PostgresUserAlreadyExist`, "The domain x is
+/// already attached", "already exists").
+pub(crate) fn already_exists(err: &OvhError) -> bool {
+    err.status().is_some_and(|s| s.as_u16() == 409)
+        && (err.class().is_some_and(|c| c.contains("AlreadyExist"))
+            || err
+                .api_message()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("already")))
+}
+
+/// `400 NoUpdate`: what the write asks for is already so.
+pub(crate) fn is_no_update(err: &OvhError) -> bool {
+    err.status().is_some_and(|s| s.as_u16() == 400)
+        && err.class().is_some_and(|c| c.ends_with("NoUpdate"))
+}
+
+/// What one identity lookup found.
+pub(crate) enum Lookup<T> {
+    Absent,
+    Present(T),
+    /// An object with this identity is on its way out (`deleting`): a create must wait until
+    /// `path` answers 404.
+    Leaving {
+        path: String,
+        status: String,
+    },
+}
+
+/// How a create ended.
+pub(crate) enum Creation<T> {
+    /// Found by identity before any `POST`: adopted.
+    Found(T),
+    /// Created now; the `POST`'s answer.
+    Created(Value),
+    /// Found by identity after a `POST` whose outcome was unknown: adopted (what the answer
+    /// carried, e.g. a generated password, is lost).
+    FoundAfterPost(T),
+}
+
+/// Everything the steps of one run share.
+pub(crate) struct Run<'a> {
+    pub client: &'a Client,
+    pub manifests: &'a ManifestSet,
+    pub options: &'a ExecuteOptions,
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    pub progress: &'a dyn Progress,
+    /// When the run's wait budget (`--timeout`) is spent.
+    pub deadline: Instant,
+    /// Reports of the steps finished so far (a user created on a service created earlier in
+    /// the run finds the service's id here).
+    pub finished: Mutex<Vec<StepReport>>,
+    /// Secrets files written.
+    pub secrets: Mutex<Vec<PathBuf>>,
+    /// Stack creates run one at a time (lookup then `POST`), and the ids taken by this run's
+    /// stack steps are not claimable by another (see `stack`).
+    pub stacks: tokio::sync::Mutex<BTreeSet<String>>,
+    /// The stack manifests this plan creates (their claims are being decided in this run).
+    pub stack_creates: BTreeSet<Address>,
+}
+
+impl<'a> Run<'a> {
+    pub fn new(
+        client: &'a Client,
+        plan: &Plan,
+        manifests: &'a ManifestSet,
+        options: &'a ExecuteOptions,
+        env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+        progress: &'a dyn Progress,
+    ) -> Self {
+        let stack_creates = plan
+            .changes
+            .iter()
+            .filter(|c| c.address.kind == Kind::ManagedStackMysql)
+            .filter(|c| c.calls.iter().any(|call| call.method == "POST"))
+            .map(|c| c.address.clone())
+            .collect();
+        Run {
+            client,
+            manifests,
+            options,
+            env,
+            progress,
+            deadline: Instant::now() + options.timeout,
+            finished: Mutex::new(Vec::new()),
+            secrets: Mutex::new(Vec::new()),
+            stacks: tokio::sync::Mutex::new(BTreeSet::new()),
+            stack_creates,
+        }
+    }
+
+    /// The live id of a finished, done step at one of `addresses` of `kind`.
+    pub fn done_id(&self, addresses: &[Address], kind: Kind) -> Option<String> {
+        let finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        finished
+            .iter()
+            .filter(|r| r.address.kind == kind && addresses.contains(&r.address))
+            .filter(|r| r.outcome == StepOutcome::Done)
+            .find_map(|r| r.live_id.clone())
+    }
+
+    pub fn record_secret(&self, path: PathBuf) {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path);
+    }
+}
+
+/// One unit of work: a change of the plan, or a wait the plan did not list (`resume`).
+pub(crate) struct Work {
+    pub change: Change,
+    pub resume: Option<super::resume::Resume>,
+}
+
+/// One change being executed.
+pub(crate) struct Step<'r, 'a> {
+    pub run: &'r Run<'a>,
+    pub change: &'r Change,
+    /// The manifest behind the change (none for a prune delete).
+    pub resource: Option<&'r Resource>,
+    /// The id created or adopted by this step; fills the `{id}` of its later calls.
+    pub created: Option<String>,
+    pub live_id: Option<String>,
+    pub adopted: bool,
+    pub warnings: Vec<String>,
+    /// A wait the plan did not list.
+    pub resumed: bool,
+}
+
+/// Executes `work` and reports what happened.
+pub(crate) async fn run_work(run: &Run<'_>, work: &Work) -> StepReport {
+    let started = Instant::now();
+    let mut step = Step::new(run, &work.change);
+    let result = match &work.resume {
+        None => step.execute().await,
+        Some(resume) => {
+            step.resumed = true;
+            super::resume::wait(&mut step, resume).await
+        }
+    };
+    step.finish(started, result)
+}
+
+impl<'r, 'a> Step<'r, 'a> {
+    pub fn new(run: &'r Run<'a>, change: &'r Change) -> Self {
+        Step {
+            run,
+            change,
+            resource: run.manifests.get(&change.address),
+            created: None,
+            live_id: change.live_id.clone(),
+            adopted: false,
+            warnings: Vec::new(),
+            resumed: false,
+        }
+    }
+
+    pub fn address(&self) -> &'r Address {
+        &self.change.address
+    }
+
+    pub fn client(&self) -> &'a Client {
+        self.run.client
+    }
+
+    /// The report of this step once `result` is known.
+    pub fn finish(self, started: Instant, result: StepResult<()>) -> StepReport {
+        let outcome = match result {
+            Ok(()) => StepOutcome::Done,
+            Err(end) => end.into_outcome(),
+        };
+        let elapsed = started.elapsed();
+        match &outcome {
+            StepOutcome::Done => tracing::info!(
+                address = %self.change.address,
+                action = self.change.action.symbol(),
+                adopted = self.adopted,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "step done"
+            ),
+            StepOutcome::Failed {
+                message,
+                status,
+                class,
+                query_id,
+            } => tracing::warn!(
+                address = %self.change.address,
+                action = self.change.action.symbol(),
+                status = status.unwrap_or(0),
+                class = class.as_deref().unwrap_or("-"),
+                query_id = query_id.as_deref().unwrap_or("-"),
+                "step failed: {message}"
+            ),
+            StepOutcome::InProgress { last_status } => tracing::info!(
+                address = %self.change.address,
+                %last_status,
+                "step still in progress"
+            ),
+            StepOutcome::Skipped { .. } => {}
+        }
+        StepReport {
+            address: self.change.address.clone(),
+            action: self.change.action.clone(),
+            outcome,
+            live_id: self.live_id,
+            elapsed_ms: elapsed.as_millis() as u64,
+            adopted: self.adopted,
+            warnings: self.warnings,
+            resumed: self.resumed,
+        }
+    }
+
+    /// The id this step now stands for.
+    pub fn set_created(&mut self, id: &str) {
+        self.created = Some(id.to_owned());
+        self.live_id = Some(id.to_owned());
+    }
+
+    pub fn adopt(&mut self, id: &str) {
+        tracing::info!(address = %self.change.address, id, "adopting the existing object");
+        self.adopted = true;
+        self.set_created(id);
+    }
+
+    pub fn warn(&mut self, message: String) {
+        tracing::warn!(address = %self.change.address, "{message}");
+        self.warnings.push(message);
+    }
+
+    /// A readiness poll for this step.
+    pub fn poll(&self) -> ReadinessPoll<'r> {
+        ReadinessPoll {
+            progress: self.run.progress,
+            address: &self.change.address,
+            max_interval: self.run.options.max_poll_interval,
+            run_deadline: self.run.deadline,
+        }
+    }
+
+    async fn execute(&mut self) -> StepResult<()> {
+        for call in &self.change.calls {
+            let target = Target::parse(&call.path).ok_or_else(|| {
+                StepEnd::failed(format!(
+                    "the plan has a call reconcile cannot execute: {} {}",
+                    call.method, call.path
+                ))
+            })?;
+            let target = self.resolve(target).await?;
+            let body = self.body(call.body.as_ref())?;
+            self.dispatch(&call.method, target, body).await?;
+        }
+        Ok(())
+    }
+
+    async fn dispatch(
+        &mut self,
+        method: &str,
+        target: Target,
+        body: Option<Value>,
+    ) -> StepResult<()> {
+        match (method, target) {
+            ("POST", Target::Services { project, engine }) => {
+                database::create_service(self, &project, &engine, body).await
+            }
+            (
+                "PUT",
+                Target::Service {
+                    project,
+                    engine,
+                    id,
+                },
+            ) => database::update_service(self, &project, &engine, &id, body).await,
+            (
+                "DELETE",
+                Target::Service {
+                    project,
+                    engine,
+                    id,
+                },
+            ) => database::delete_service(self, &project, &engine, &id).await,
+            (
+                "POST",
+                Target::Users {
+                    project,
+                    engine,
+                    service,
+                },
+            ) => database::create_user(self, &project, &engine, &service, body).await,
+            (
+                "PUT",
+                Target::User {
+                    project,
+                    engine,
+                    service,
+                    id,
+                },
+            ) => database::update_user(self, &project, &engine, &service, &id, body).await,
+            (
+                "DELETE",
+                Target::User {
+                    project,
+                    engine,
+                    service,
+                    id,
+                },
+            ) => database::delete_user(self, &project, &engine, &service, &id).await,
+            ("POST", Target::AttachedDomains { hosting }) => {
+                hosting::create_domain(self, &hosting, body).await
+            }
+            ("PUT", Target::AttachedDomain { hosting, domain }) => {
+                hosting::update_domain(self, &hosting, &domain, body).await
+            }
+            ("DELETE", Target::AttachedDomain { hosting, domain }) => {
+                hosting::delete_domain(self, &hosting, &domain).await
+            }
+            ("POST", Target::Ssl { hosting }) => hosting::create_ssl(self, &hosting, body).await,
+            ("POST", Target::SslRegenerate { hosting }) => {
+                hosting::regenerate_ssl(self, &hosting).await
+            }
+            ("DELETE", Target::Ssl { hosting }) => hosting::delete_ssl(self, &hosting).await,
+            ("POST", Target::HostingDatabases { hosting }) => {
+                hosting::create_database(self, &hosting, body).await
+            }
+            ("DELETE", Target::HostingDatabase { hosting, name }) => {
+                hosting::delete_database(self, &hosting, &name).await
+            }
+            ("POST", Target::Stacks) => stack::create(self, body).await,
+            ("DELETE", Target::Stack { id }) => stack::delete(self, &id).await,
+            (method, target) => Err(StepEnd::failed(format!(
+                "the plan has a call reconcile cannot execute: {method} {target}"
+            ))),
+        }
+    }
+
+    /// Fills the placeholders of `target`: a user's `{id}` service is the parent service's id
+    /// (from its step in this run, or found by identity); any other `{id}` is the id this
+    /// step created.
+    async fn resolve(&self, target: Target) -> StepResult<Target> {
+        if target.placeholders().is_empty() {
+            return Ok(target);
+        }
+        let own = |value: String| -> StepResult<String> {
+            if !is_placeholder(&value) {
+                return Ok(value);
+            }
+            self.created.clone().ok_or_else(|| {
+                StepEnd::failed(format!(
+                    "{value} in a planned path is not known: no earlier call of this change created it"
+                ))
+            })
+        };
+        Ok(match target {
+            Target::Users {
+                project,
+                engine,
+                service,
+            } if is_placeholder(&service) => {
+                let service = self.parent_service_id(&project, &engine).await?;
+                Target::Users {
+                    project,
+                    engine,
+                    service,
+                }
+            }
+            Target::User {
+                project,
+                engine,
+                service,
+                id,
+            } => {
+                let service = if is_placeholder(&service) {
+                    self.parent_service_id(&project, &engine).await?
+                } else {
+                    service
+                };
+                Target::User {
+                    project,
+                    engine,
+                    service,
+                    id: own(id)?,
+                }
+            }
+            Target::Service {
+                project,
+                engine,
+                id,
+            } => Target::Service {
+                project,
+                engine,
+                id: own(id)?,
+            },
+            Target::Stack { id } => Target::Stack { id: own(id)? },
+            Target::AttachedDomain { hosting, domain } => Target::AttachedDomain {
+                hosting,
+                domain: own(domain)?,
+            },
+            Target::HostingDatabase { hosting, name } => Target::HostingDatabase {
+                hosting,
+                name: own(name)?,
+            },
+            other => other,
+        })
+    }
+
+    /// The id of the service a user step works under: from the service's step in this run,
+    /// else the live service its manifest names, found by identity.
+    async fn parent_service_id(&self, project: &str, engine: &str) -> StepResult<String> {
+        if let Some(id) = self
+            .run
+            .done_id(&self.change.depends_on, Kind::DatabaseService)
+        {
+            return Ok(id);
+        }
+        let Some(Spec::DatabaseUser(user)) = self.resource.map(|r| &r.spec) else {
+            return Err(StepEnd::failed(
+                "the service id of this user is not known (no manifest names its service)",
+            ));
+        };
+        match database::find_service(self.client(), project, engine, &user.service).await? {
+            Lookup::Present(found) => Ok(found.id),
+            _ => Err(StepEnd::failed(format!(
+                "DatabaseService/{} does not exist on the API: it must be created first",
+                user.service
+            ))),
+        }
+    }
+
+    /// The planned body with every redacted `"***"` replaced by the secret the manifest names,
+    /// read now through `SecretRef::read`.
+    fn body(&self, planned: Option<&Value>) -> StepResult<Option<Value>> {
+        let Some(planned) = planned else {
+            return Ok(None);
+        };
+        let mut body = planned.clone();
+        if let Value::Object(fields) = &mut body {
+            for (key, value) in fields.iter_mut() {
+                if value.as_str() != Some(MASK) {
+                    continue;
+                }
+                let secret = self
+                    .resource
+                    .and_then(|r| secrets::secret_ref(&r.spec, key))
+                    .ok_or_else(|| {
+                        StepEnd::failed(format!(
+                            "the planned body has a redacted `{key}` and no manifest gives it"
+                        ))
+                    })?;
+                let read = secret
+                    .read(self.run.env)
+                    .map_err(|err| StepEnd::failed(format!("cannot read `spec.{key}`: {err}")))?;
+                *value = Value::String(read.expose_secret().to_owned());
+            }
+        }
+        Ok(Some(body))
+    }
+
+    /// Makes the object exist: a lookup by identity, then adopt it or `POST path body`; after a
+    /// `POST` whose outcome is unknown (no answer, 5xx, 429, a busy 409 or "already exists"),
+    /// a lookup again before anything else, and a new `POST` only if the lookup shows the
+    /// object absent (at most `CREATE_ATTEMPTS` `POST`s). An object of the same identity on
+    /// its way out is waited out first (within `limit`).
+    pub async fn create_once<'l, T>(
+        &self,
+        what: &str,
+        path: &str,
+        body: Option<&Value>,
+        limit: Duration,
+        lookup: impl Fn() -> BoxFuture<'l, StepResult<Lookup<T>>>,
+    ) -> StepResult<Creation<T>> {
+        let mut posted = false;
+        let mut attempts = 0;
+        let mut conflict: Option<OvhError> = None;
+        let mut schedule = PollSchedule::new(self.run.options.max_poll_interval);
+        loop {
+            match lookup().await? {
+                Lookup::Present(found) if posted => return Ok(Creation::FoundAfterPost(found)),
+                Lookup::Present(found) => return Ok(Creation::Found(found)),
+                // "Already exists", yet not here by identity: it exists elsewhere (a domain
+                // attached to another hosting, ...). Sending again would not change that.
+                Lookup::Absent if conflict.is_some() => {
+                    let err = conflict.take().expect("checked");
+                    return Err(StepEnd::api(&format!("creating {what}"), &err));
+                }
+                Lookup::Leaving { path, status } => {
+                    conflict = None;
+                    self.wait_gone(
+                        &format!("the old {what}"),
+                        &path,
+                        limit,
+                        &status,
+                        &["deleting"],
+                    )
+                    .await?;
+                    continue;
+                }
+                Lookup::Absent => {}
+            }
+            attempts += 1;
+            let err = match self.client().call(Method::POST, path, body).await {
+                Ok(answer) => return Ok(Creation::Created(answer.body)),
+                Err(err) => err,
+            };
+            // A 2xx whose body did not decode was applied all the same.
+            let unknown = no_answer(&err) || matches!(err, OvhError::Decode { .. });
+            let exists = already_exists(&err);
+            if attempts >= CREATE_ATTEMPTS || !(unknown || exists || is_busy(&err)) {
+                return Err(StepEnd::api(&format!("creating {what}"), &err));
+            }
+            // A 429 or a busy 409 was refused, not applied; the rest may have been applied.
+            let refused = err.status().is_some_and(|s| s.as_u16() == 429) || is_busy(&err);
+            posted |= !refused;
+            tracing::info!(
+                address = %self.change.address,
+                %what,
+                status = err.status().map_or(0, |s| s.as_u16()),
+                query_id = err.query_id().unwrap_or("-"),
+                "create outcome unknown or refused for now; looking it up again before any new POST"
+            );
+            if exists {
+                conflict = Some(err);
+                continue;
+            }
+            tokio::time::sleep(schedule.next_delay()).await;
+        }
+    }
+
+    /// Sends a write that the API refuses while the object is busy: `wait_idle`, then the
+    /// write; on a busy 409 (or, for an action `POST` such as a regeneration or a password
+    /// reset, no answer) wait again and resend, until `limit`. `Ok(None)` when the API says
+    /// there is nothing to change (`400 NoUpdate`).
+    pub async fn write_when_idle<'l>(
+        &self,
+        what: &str,
+        limit: Duration,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        wait_idle: impl Fn() -> BoxFuture<'l, StepResult<()>>,
+    ) -> StepResult<Option<ApiResponse>> {
+        let start = Instant::now();
+        let deadline = (start + limit).min(self.run.deadline);
+        let mut schedule = PollSchedule::new(self.run.options.max_poll_interval);
+        let mut unanswered = 0;
+        loop {
+            wait_idle().await?;
+            let err = match self.client().call(method.clone(), path, body).await {
+                Ok(answer) => return Ok(Some(answer)),
+                Err(err) if is_no_update(&err) => return Ok(None),
+                Err(err) => err,
+            };
+            let resend = if is_busy(&err) {
+                true
+            } else if method == Method::POST && no_answer(&err) && unanswered + 1 < CREATE_ATTEMPTS
+            {
+                unanswered += 1;
+                true
+            } else {
+                false
+            };
+            if !resend {
+                return Err(StepEnd::api(&format!("{} {what}", verb(&method)), &err));
+            }
+            if Instant::now() >= deadline {
+                return Err(StepEnd::InProgress {
+                    last_status: format!(
+                        "busy ({})",
+                        err.class().unwrap_or("no answer from the api")
+                    ),
+                });
+            }
+            tracing::debug!(address = %self.change.address, %what, "busy; waiting before sending again");
+            let delay = schedule.next_delay().min(deadline - Instant::now());
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// `DELETE path`, sent again while the API says busy (within `limit`). `Ok(None)` when it
+    /// answers 404 (already gone), else the answer (a task, or the object `deleting`).
+    pub async fn delete(
+        &self,
+        what: &str,
+        path: &str,
+        limit: Duration,
+    ) -> StepResult<Option<Value>> {
+        let deadline = (Instant::now() + limit).min(self.run.deadline);
+        let mut schedule = PollSchedule::new(self.run.options.max_poll_interval);
+        loop {
+            let err = match self.client().call(Method::DELETE, path, None).await {
+                Ok(answer) => return Ok(Some(answer.body)),
+                Err(err) if err.is_not_found() => return Ok(None),
+                Err(err) => err,
+            };
+            if !is_busy(&err) {
+                return Err(StepEnd::api(&format!("deleting {what}"), &err));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StepEnd::InProgress {
+                    last_status: format!("busy ({})", err.class().unwrap_or("409")),
+                });
+            }
+            tokio::time::sleep(schedule.next_delay().min(deadline - now)).await;
+        }
+    }
+
+    /// Waits until `path` answers 404; statuses in `leaving` (case-insensitive) are expected
+    /// meanwhile, any other fails the step.
+    pub async fn wait_gone(
+        &self,
+        what: &str,
+        path: &str,
+        limit: Duration,
+        initial: &str,
+        leaving: &[&str],
+    ) -> StepResult<()> {
+        let client = self.client();
+        self.poll()
+            .until(what, limit, initial, || {
+                super::readiness::observe(
+                    client,
+                    path,
+                    || Observation::Ready(Value::Null),
+                    |answer| {
+                        let status = status_of(&answer);
+                        if leaving.iter().any(|l| l.eq_ignore_ascii_case(&status)) {
+                            Observation::Pending(status)
+                        } else {
+                            Observation::Unexpected(format!("{status} (expected it to go away)"))
+                        }
+                    },
+                )
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The `status` field of an answer (`""` without one).
+pub(crate) fn status_of(answer: &Value) -> String {
+    answer
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn verb(method: &Method) -> &'static str {
+    match *method {
+        Method::PUT => "updating",
+        Method::DELETE => "deleting",
+        _ => "changing",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovh::error::ApiReply;
+    use crate::ovh::StatusCode;
+
+    fn api_error(status: u16, class: &str, message: &str) -> OvhError {
+        OvhError::Api {
+            method: Method::POST,
+            path: "/x".into(),
+            status: StatusCode::from_u16(status).unwrap(),
+            query_id: Some("EU.ext-1.abc".into()),
+            reply: Box::new(ApiReply {
+                class: (!class.is_empty()).then(|| class.to_owned()),
+                error_code: None,
+                message: message.into(),
+                retry_after: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn busy_already_there_and_no_update_are_told_apart() {
+        let not_ready = api_error(409, "Client::Conflict::ServiceNotReady", "not READY");
+        assert!(is_busy(&not_ready) && !already_exists(&not_ready));
+        let exists = api_error(
+            409,
+            "Client::Conflict::PostgresUserAlreadyExist",
+            "user \"a\" already exist",
+        );
+        assert!(already_exists(&exists) && !is_busy(&exists));
+        let attached = api_error(
+            409,
+            "",
+            "The domain a.example is already attached to this hosting",
+        );
+        assert!(already_exists(&attached));
+        let locked = api_error(409, "Client::Conflict::ServiceLocked", "locked");
+        assert!(!is_busy(&locked) && !already_exists(&locked));
+        assert!(is_no_update(&api_error(
+            400,
+            "Client::BadRequest::NoUpdate",
+            "No update required"
+        )));
+        assert!(!is_no_update(&api_error(
+            400,
+            "Client::BadRequest::UserInvalidNameFormat",
+            "x"
+        )));
+    }
+
+    #[test]
+    fn an_api_failure_carries_class_status_and_query_id() {
+        let err = api_error(
+            400,
+            "Client::BadRequest::UserInvalidNameFormat",
+            "Username cannot contain any of ':'",
+        );
+        let StepEnd::Failed {
+            message,
+            status,
+            class,
+            query_id,
+        } = StepEnd::api("creating user bad:name", &err)
+        else {
+            panic!()
+        };
+        assert!(message.starts_with("creating user bad:name: "), "{message}");
+        assert_eq!(status, Some(400));
+        assert_eq!(
+            class.as_deref(),
+            Some("Client::BadRequest::UserInvalidNameFormat")
+        );
+        assert_eq!(query_id.as_deref(), Some("EU.ext-1.abc"));
+    }
+}
