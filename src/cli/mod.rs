@@ -5,9 +5,11 @@
 //! process exit code (SPEC section 4).
 
 pub mod api;
+pub mod apply;
 pub mod client;
 pub mod drift;
 pub mod plan;
+pub mod progress;
 pub mod sandbox;
 pub mod schema;
 pub mod validate;
@@ -60,6 +62,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Read the live API and show what differs from the manifests
     Plan(plan::PlanArgs),
+    /// Plan, confirm, then make the live API match the manifests
+    Apply(apply::ApplyArgs),
     /// The plan as a drift report for scheduled jobs (exit 2 on drift)
     Drift(drift::DriftArgs),
     /// Print the manifests' JSON Schema (for editors)
@@ -80,6 +84,14 @@ pub enum ExitStatus {
     Failure,
     /// 2: changes present.
     Changes,
+    /// 4: apply partly done: some steps failed, the rest succeeded; a re-run continues.
+    PartiallyApplied,
+    /// 5: wait budget spent while the API is still working; a re-run resumes waiting.
+    StillInProgress,
+    /// 6: refused by a safety gate.
+    Refused,
+    /// 7: the saved plan is stale.
+    StalePlan,
 }
 
 impl ExitStatus {
@@ -88,6 +100,10 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Changes => 2,
+            ExitStatus::PartiallyApplied => 4,
+            ExitStatus::StillInProgress => 5,
+            ExitStatus::Refused => 6,
+            ExitStatus::StalePlan => 7,
         }
     }
 }
@@ -97,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Validate(args) => validate::run(&cli.global, args).await,
         Command::Plan(args) => plan::run(&cli.global, args).await,
+        Command::Apply(args) => apply::run(&cli.global, args).await,
         Command::Drift(args) => drift::run(&cli.global, args).await,
         Command::Schema => schema::run(&cli.global).await,
         Command::Api(args) => api::run(&cli.global, args).await,

@@ -5,12 +5,16 @@
 //! rendering and the exit code differ. stdout carries the plan and nothing else; progress,
 //! errors and hints go to stderr (`Printer`).
 //!
+//! `--format json` and `--out` add `manifests` (the manifest path as given, which
+//! `reconcile apply plan.json` loads again) and `prune` to the JSON plan (see docs/apply.md).
+//!
 //! Exit codes: 0 no changes (or changes without `--detailed-exitcode`), 2 changes with
 //! `--detailed-exitcode`, 1 on an error, when the plan has errors (preflight) or when a scope
 //! could not be read (the plan is incomplete; it is still printed).
 
-use super::client::{connect, ClientArgs};
+use super::client::{connect, ClientArgs, Connection};
 use super::{ExitStatus, GlobalArgs};
+use crate::live::LiveState;
 use crate::manifest::{self, Diagnostics, ManifestSet};
 use crate::plan::{self, render, Plan, PlanOptions};
 use anyhow::Context;
@@ -65,6 +69,7 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
         }
         Err(PlanFailure::Error(e)) => return Err(e),
     };
+    let saved = saved_json(&plan, &args.dir, args.prune);
     let shown = match args.format {
         Format::Text => render::text(
             &plan,
@@ -73,15 +78,40 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
                 show_calls: args.show_calls,
             },
         ),
-        Format::Json => pretty_json(&render::json(&plan)),
+        Format::Json => pretty_json(&saved),
         Format::Markdown => render::markdown(&plan, args.show_calls),
     };
     printer.data(&shown)?;
     if let Some(path) = &args.out {
-        write_file(path, &pretty_json(&render::json(&plan)))?;
+        write_file(path, &pretty_json(&saved))?;
         printer.progress(&format!("plan saved to {}", path.display()));
     }
     Ok(plan_status(&plan, args.detailed_exitcode, &printer))
+}
+
+/// The keys `--format json` and `--out` add to the JSON plan for `apply plan.json`: the
+/// manifest path it was made from, and whether it was made with `--prune`.
+pub(super) const MANIFESTS_KEY: &str = "manifests";
+pub(super) const PRUNE_KEY: &str = "prune";
+
+/// The JSON plan as `--format json` prints it and `--out` saves it: `render::json` plus
+/// `manifests` (the manifest path exactly as given to `plan`: a relative path is relative to
+/// the directory `plan` ran in, where `apply plan.json` must run too) and `prune`, right after
+/// `counts`.
+fn saved_json(plan: &Plan, dir: &Path, prune: bool) -> serde_json::Value {
+    let serde_json::Value::Object(fields) = render::json(plan) else {
+        unreachable!("a plan renders as a JSON object")
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in fields {
+        let after = key == "counts";
+        out.insert(key, value);
+        if after {
+            out.insert(MANIFESTS_KEY.into(), dir.to_string_lossy().into());
+            out.insert(PRUNE_KEY.into(), prune.into());
+        }
+    }
+    serde_json::Value::Object(out)
 }
 
 /// The exit status of a printed plan; says on stderr why it is 1.
@@ -127,7 +157,8 @@ pub(super) enum PlanFailure {
     Error(anyhow::Error),
 }
 
-/// Load, connect, read, plan: the steps `plan` and `drift` share.
+/// Load, connect, read, plan: the steps `plan` and `drift` share (`apply` runs them one by
+/// one: `load_manifests`, then `connect_and_read`, then `plan::plan`).
 pub(super) async fn make_plan(
     global: &GlobalArgs,
     client: &ClientArgs,
@@ -135,8 +166,27 @@ pub(super) async fn make_plan(
     prune: bool,
     printer: &Printer,
 ) -> Result<Plan, PlanFailure> {
+    let manifests = load_manifests(dir)?;
+    let (_connection, live) = connect_and_read(global, client, &manifests, printer).await?;
+    Ok(plan::plan(&manifests, &live, &PlanOptions { prune }))
+}
+
+/// The manifests under `dir`, `${VAR}` read from the process environment.
+pub(super) fn load_manifests(dir: &Path) -> Result<ManifestSet, PlanFailure> {
     let env = |name: &str| std::env::var(name).ok();
-    let manifests: ManifestSet = manifest::load(dir, &env).map_err(PlanFailure::Invalid)?;
+    manifest::load(dir, &env).map_err(PlanFailure::Invalid)
+}
+
+/// Connects (the endpoint from the flags, the environment, then `endpoint:` in
+/// `reconcile.yaml`, then `ovh.conf`) and reads the live state the manifests touch. The
+/// connection is returned to keep using it (and, with `--sandbox`, to keep the in-process
+/// sandbox alive).
+pub(super) async fn connect_and_read(
+    global: &GlobalArgs,
+    client: &ClientArgs,
+    manifests: &ManifestSet,
+    printer: &Printer,
+) -> Result<(Connection, LiveState), PlanFailure> {
     // `endpoint:` in reconcile.yaml comes after --endpoint and OVH_ENDPOINT, before ovh.conf.
     let global = GlobalArgs {
         endpoint: global
@@ -149,14 +199,14 @@ pub(super) async fn make_plan(
         parallelism: global.parallelism,
     };
     let connection = connect(&global, client).await.map_err(PlanFailure::Error)?;
-    let scopes = crate::live::scopes(&manifests);
+    let scopes = crate::live::scopes(manifests);
     printer.progress(&format!(
         "reading the live state: {}",
         render::plural(scopes.len(), "scope", "scopes")
     ));
-    let live = crate::live::read(&connection.client, &manifests, global.parallelism as usize).await;
+    let live = crate::live::read(&connection.client, manifests, global.parallelism as usize).await;
     tracing::debug!(calls = live.calls, "live state read");
-    Ok(plan::plan(&manifests, &live, &PlanOptions { prune }))
+    Ok((connection, live))
 }
 
 /// JSON as printed and saved: pretty, with a final newline.
@@ -170,7 +220,7 @@ pub(super) fn pretty_json(value: &serde_json::Value) -> String {
 pub(super) fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     let name = path
         .file_name()
-        .with_context(|| format!("--out {} is not a file name", path.display()))?;
+        .with_context(|| format!("cannot write {}: not a file name", path.display()))?;
     let mut temporary = name.to_os_string();
     temporary.push(".tmp");
     let temporary = path.with_file_name(temporary);
@@ -214,6 +264,16 @@ impl Printer {
         if self.stderr_is_terminal {
             eprintln!("{message}");
         }
+    }
+
+    /// A line on stderr, terminal or not (apply's summary, what a CI log must keep).
+    pub fn note(&self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    /// True when stderr is a terminal (live progress may be drawn there).
+    pub fn stderr_is_terminal(&self) -> bool {
+        self.stderr_is_terminal
     }
 
     /// `error: ...` and `hint: ...` on stderr.

@@ -28,8 +28,14 @@ mod sandbox_database;
 // live reads: exactly the scopes the manifests touch, N+1, unknown scopes
 mod live;
 
+// engine: executing plans against the sandbox: waits, adoption, partial failure, secrets
+mod engine;
+
 // plan and drift against the sandbox binary: creates, no changes, hand edits
 mod plan_e2e;
 
 // manifests: parse and validate, every error class with its location
 mod validate;
+
+// apply against the sandbox binary: convergence, gates, stale plans, faults, kill -9, secrets
+mod apply_e2e;
