@@ -237,7 +237,7 @@ async fn apply(
         )
         .await;
         drop(progress);
-        after = read_again(client, &manifests, parallelism).await;
+        after = read_again(client, &manifests, parallelism, prune).await;
     }
     for address in &rotations {
         if let Some(because) = blocked(&report, &manifests, address) {
@@ -317,7 +317,7 @@ async fn prepare(
         let manifests = load_manifests(target)?;
         check_rotations(rotations, &manifests)?;
         let (connection, live) =
-            connect_and_read(global, &args.client, &manifests, printer).await?;
+            connect_and_read(global, &args.client, &manifests, args.prune, printer).await?;
         let plan = plan::plan(&manifests, &live, &PlanOptions { prune: args.prune });
         return Ok(Prepared {
             manifests,
@@ -330,7 +330,8 @@ async fn prepare(
     let saved = read_saved_plan(target)?;
     let manifests = load_manifests(&saved.manifests)?;
     check_rotations(rotations, &manifests)?;
-    let (connection, live) = connect_and_read(global, &args.client, &manifests, printer).await?;
+    let (connection, live) =
+        connect_and_read(global, &args.client, &manifests, saved.prune, printer).await?;
     let stale = plan::stale_keys(&saved.plan, &live);
     if !stale.is_empty() {
         let objects: Vec<String> = stale
@@ -609,15 +610,16 @@ async fn read_again(
     client: &crate::ovh::Client,
     manifests: &ManifestSet,
     parallelism: usize,
+    prune: bool,
 ) -> LiveState {
-    let live = crate::live::read(client, manifests, parallelism).await;
+    let live = crate::live::read_for(client, manifests, parallelism, prune).await;
     let unknown = live
         .scopes
         .values()
         .any(|s| matches!(s, ScopeState::Unknown { .. }));
     if unknown {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        return crate::live::read(client, manifests, parallelism).await;
+        return crate::live::read_for(client, manifests, parallelism, prune).await;
     }
     live
 }

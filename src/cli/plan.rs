@@ -167,7 +167,7 @@ pub(super) async fn make_plan(
     printer: &Printer,
 ) -> Result<Plan, PlanFailure> {
     let manifests = load_manifests(dir)?;
-    let (_connection, live) = connect_and_read(global, client, &manifests, printer).await?;
+    let (_connection, live) = connect_and_read(global, client, &manifests, prune, printer).await?;
     Ok(plan::plan(&manifests, &live, &PlanOptions { prune }))
 }
 
@@ -180,11 +180,13 @@ pub(super) fn load_manifests(dir: &Path) -> Result<ManifestSet, PlanFailure> {
 /// Connects (the endpoint from the flags, the environment, then `endpoint:` in
 /// `reconcile.yaml`, then `ovh.conf`) and reads the live state the manifests touch. The
 /// connection is returned to keep using it (and, with `--sandbox`, to keep the in-process
-/// sandbox alive).
+/// sandbox alive). With `prune`, the users of services no manifest names are read too, so a
+/// pruning plan deletes them first.
 pub(super) async fn connect_and_read(
     global: &GlobalArgs,
     client: &ClientArgs,
     manifests: &ManifestSet,
+    prune: bool,
     printer: &Printer,
 ) -> Result<(Connection, LiveState), PlanFailure> {
     // `endpoint:` in reconcile.yaml comes after --endpoint and OVH_ENDPOINT, before ovh.conf.
@@ -204,7 +206,13 @@ pub(super) async fn connect_and_read(
         "reading the live state: {}",
         render::plural(scopes.len(), "scope", "scopes")
     ));
-    let live = crate::live::read(&connection.client, manifests, global.parallelism as usize).await;
+    let live = crate::live::read_for(
+        &connection.client,
+        manifests,
+        global.parallelism as usize,
+        prune,
+    )
+    .await;
     tracing::debug!(calls = live.calls, "live state read");
     Ok((connection, live))
 }

@@ -15,7 +15,6 @@ use super::model::{
 use super::read::{segment, ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 fn engine_path(project: &str, engine: &str) -> String {
     format!(
@@ -25,19 +24,19 @@ fn engine_path(project: &str, engine: &str) -> String {
     )
 }
 
-/// Reads the services of `engine` in `project`; users only of the services whose
-/// description is in `with_users`.
+/// Reads the services of `engine` in `project`; users only of the services for whose
+/// description `needs_users` is true.
 pub(crate) async fn read_scope(
     reader: &Reader<'_>,
     project: &str,
     engine: &str,
-    with_users: &BTreeSet<String>,
+    needs_users: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<LiveScope, ReadError> {
     let base = engine_path(project, engine);
     let ids = reader.list(&base).await?;
     let services = try_join_all(
         ids.iter()
-            .map(|id| read_service(reader, &base, id, engine, with_users)),
+            .map(|id| read_service(reader, &base, id, engine, needs_users)),
     )
     .await?;
     let mut services: Vec<LiveService> = services.into_iter().flatten().collect();
@@ -52,7 +51,7 @@ async fn read_service(
     base: &str,
     id: &str,
     engine: &str,
-    with_users: &BTreeSet<String>,
+    needs_users: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Option<LiveService>, ReadError> {
     let path = format!("{base}/{}", segment(id));
     let Some(raw) = reader.get_if_present(&path).await? else {
@@ -60,7 +59,7 @@ async fn read_service(
     };
     let mut service =
         live_service(raw, engine).map_err(|what| ReadError::malformed(&path, what))?;
-    if with_users.contains(&service.description) {
+    if needs_users(&service.description) {
         service.users = Some(match read_users(reader, &path).await {
             Ok(users) => UsersState::Known { users },
             Err(err) => {

@@ -15,7 +15,7 @@ mod read;
 mod stack;
 
 pub use model::*;
-pub use read::{read, scopes, ReadError};
+pub use read::{read, read_for, scopes, ReadError};
 
 /// Pure mappings from API answers to `Live*` values, for code that reads one object again
 /// (apply's verification) without a whole scope.

@@ -64,8 +64,22 @@ pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
 /// catalogue that could not be read is absent from `catalogues` (the planner warns about it;
 /// this only logs at debug level).
 pub async fn read(client: &Client, manifests: &ManifestSet, parallelism: usize) -> LiveState {
+    read_for(client, manifests, parallelism, false).await
+}
+
+/// `read`, and with `prune` also the users of the services no manifest names (the ones a
+/// pruning plan deletes), so that their users are deleted first, child-first.
+pub async fn read_for(
+    client: &Client,
+    manifests: &ManifestSet,
+    parallelism: usize,
+    prune: bool,
+) -> LiveState {
     let reader = Reader::new(client, parallelism);
-    let with_users = services_with_users(manifests);
+    let with_users = UserReads {
+        named: services_with_users(manifests),
+        unnamed: prune.then(|| service_names(manifests)),
+    };
     let scopes = scopes(manifests);
     let projects: BTreeSet<&str> = scopes
         .iter()
@@ -119,21 +133,56 @@ pub async fn read(client: &Client, manifests: &ManifestSet, parallelism: usize) 
     state
 }
 
+/// Whose users are read: the services a `DatabaseUser` manifest needs, and (under prune) the
+/// services no `DatabaseService` manifest names, by (project, engine).
+struct UserReads {
+    named: BTreeMap<(String, String), BTreeSet<String>>,
+    unnamed: Option<BTreeMap<(String, String), BTreeSet<String>>>,
+}
+
 async fn read_scope(
     reader: &Reader<'_>,
     scope: &Scope,
-    with_users: &BTreeMap<(String, String), BTreeSet<String>>,
+    with_users: &UserReads,
 ) -> Result<LiveScope, ReadError> {
     match scope {
         Scope::Database { project, engine } => {
             let key = (project.clone(), engine.clone());
             let empty = BTreeSet::new();
-            let names = with_users.get(&key).unwrap_or(&empty);
-            database::read_scope(reader, project, engine, names).await
+            let names = with_users.named.get(&key).unwrap_or(&empty);
+            let managed = with_users
+                .unnamed
+                .as_ref()
+                .map(|all| all.get(&key).unwrap_or(&empty));
+            let needs_users = |description: &str| {
+                names.contains(description)
+                    || managed.is_some_and(|managed| !managed.contains(description))
+            };
+            database::read_scope(reader, project, engine, &needs_users).await
         }
         Scope::Hosting { hosting } => hosting::read_scope(reader, hosting).await,
         Scope::StackMysql => stack::read_scope(reader).await,
     }
+}
+
+/// Every `DatabaseService` manifest's name, by (project, engine).
+fn service_names(manifests: &ManifestSet) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for resource in &manifests.resources {
+        let Spec::DatabaseService(spec) = &resource.spec else {
+            continue;
+        };
+        if let Some(project) = spec
+            .project
+            .clone()
+            .or_else(|| manifests.defaults.project.clone())
+        {
+            out.entry((project, spec.engine.clone()))
+                .or_default()
+                .insert(resource.address.name.clone());
+        }
+    }
+    out
 }
 
 /// The `DatabaseService` manifests at least one `DatabaseUser` names, by (project, engine):

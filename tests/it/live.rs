@@ -774,3 +774,66 @@ async fn one_failed_get_makes_the_whole_scope_unknown_with_the_error() {
         "a failed availability read leaves the catalogue out"
     );
 }
+
+/// Regression: a pruning plan deleted an unmanaged service without its users, because the
+/// users of services no manifest names were never read. Under prune they are, and the plan
+/// deletes them first (child-first), while a plain read still skips them.
+#[tokio::test]
+async fn under_prune_the_users_of_unnamed_services_are_read_and_deleted_first() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    mongodb(&sb, "p1", "orders-db").await;
+    let legacy = mongodb(&sb, "p1", "legacy-db").await;
+    add_mongodb_user(&sb, &legacy, "old-app").await;
+    let set = manifests(vec![service("orders-db", "p1", "mongodb")]);
+    let client = client(&sb);
+    let scope = database_scope("p1", "mongodb");
+
+    let plain = live::read(&client, &set, 8).await;
+    let legacy_plain = services(&plain, &scope)
+        .iter()
+        .find(|s| s.description == "legacy-db")
+        .unwrap();
+    assert!(legacy_plain.users.is_none(), "{legacy_plain:#?}");
+
+    let pruning = live::read_for(&client, &set, 8, true).await;
+    let legacy_read = services(&pruning, &scope)
+        .iter()
+        .find(|s| s.description == "legacy-db")
+        .unwrap();
+    assert!(
+        usernames(legacy_read).contains(&"old-app@admin"),
+        "{legacy_read:#?}"
+    );
+    let orders = services(&pruning, &scope)
+        .iter()
+        .find(|s| s.description == "orders-db")
+        .unwrap();
+    assert!(
+        orders.users.is_none(),
+        "a named service without user manifests keeps its users unmanaged"
+    );
+
+    let plan = reconcile::plan::plan(
+        &set,
+        &pruning,
+        &reconcile::plan::PlanOptions { prune: true },
+    );
+    let deletes: Vec<(usize, String)> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, reconcile::plan::Action::Delete { .. }))
+        .map(|c| (c.wave, c.address.to_string()))
+        .collect();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    let user_wave = deletes
+        .iter()
+        .find(|(_, a)| a.starts_with("DatabaseUser/"))
+        .unwrap()
+        .0;
+    let service_wave = deletes
+        .iter()
+        .find(|(_, a)| a.starts_with("DatabaseService/"))
+        .unwrap()
+        .0;
+    assert!(user_wave < service_wave, "{deletes:?}");
+}
