@@ -242,7 +242,12 @@ impl Client {
                 http,
                 endpoint: config.endpoint,
                 auth,
-                limiter: RateLimiter::direct(Quota::per_second(rate)),
+                // Evenly spaced, no burst: a server bucket that allows `rate` per second but
+                // started refilling at another moment (the first request opened the
+                // connection) answered 429 to a client burst (docs/performance.md, row 1c).
+                limiter: RateLimiter::direct(
+                    Quota::per_second(rate).allow_burst(std::num::NonZeroU32::MIN),
+                ),
                 time_delta: OnceCell::new(),
                 max_retries: config.max_retries,
                 retry_min_delay: config.retry_min_delay,
