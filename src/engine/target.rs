@@ -6,7 +6,6 @@
 //! The plan's paths are the source of truth; this module only reads them and derives the
 //! neighbouring paths a step needs (the object after a create, the task of a hosting write).
 
-use std::borrow::Cow;
 use std::fmt;
 
 /// A collection or object of the API, as named by a planned call's path.
@@ -209,23 +208,7 @@ pub(crate) fn task_path(hosting: &str, task: i64) -> String {
     format!("{}/tasks/{task}", hosting_path(hosting))
 }
 
-/// A path segment (or query value): everything but unreserved characters percent-encoded, so
-/// a value can never add a path part or a query.
-pub(crate) fn segment(text: &str) -> Cow<'_, str> {
-    let keep = |b: u8| b.is_ascii_alphanumeric() || b"-._~@:".contains(&b);
-    if text.bytes().all(keep) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for b in text.bytes() {
-        if keep(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Cow::Owned(out)
-}
+pub(crate) use crate::ovh::path_segment as segment;
 
 #[cfg(test)]
 mod tests {
@@ -267,14 +250,5 @@ mod tests {
         let known = Target::parse("/cloud/project/p1/database/mongodb/abc/user/u1").unwrap();
         assert!(known.placeholders().is_empty());
         assert!(!is_placeholder("{}"));
-    }
-
-    #[test]
-    fn segments_cannot_add_path_parts_or_queries() {
-        assert_eq!(
-            segment("h1.cluster021.hosting.ovh.net"),
-            "h1.cluster021.hosting.ovh.net"
-        );
-        assert_eq!(segment("a/b?c=d#e f"), "a%2Fb%3Fc%3Dd%23e%20f");
     }
 }

@@ -18,7 +18,6 @@ use crate::manifest::{ManifestSet, Spec};
 use crate::ovh::{Client, OvhError, Redacted};
 use futures::future::join_all;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -324,23 +323,7 @@ pub(crate) fn ids(body: &Value) -> Option<Vec<String>> {
         .collect()
 }
 
-/// `text` made safe as one path segment: anything outside `A-Z a-z 0-9 - . _ ~ @ :` is
-/// percent-encoded, so an id or name can never add a segment or a query.
-pub(crate) fn segment(text: &str) -> Cow<'_, str> {
-    let keep = |b: u8| b.is_ascii_alphanumeric() || b"-._~@:".contains(&b);
-    if text.bytes().all(keep) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for b in text.bytes() {
-        if keep(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Cow::Owned(out)
-}
+pub(crate) use crate::ovh::path_segment as segment;
 
 #[cfg(test)]
 mod tests {
@@ -568,15 +551,5 @@ mod tests {
             hint: None,
         };
         assert_eq!(ReadError::from(config).reason(), "no endpoint");
-    }
-
-    #[test]
-    fn segments_cannot_add_path_parts_or_queries() {
-        assert_eq!(
-            segment("h1.cluster021.hosting.ovh.net"),
-            "h1.cluster021.hosting.ovh.net"
-        );
-        assert_eq!(segment("1.2.3.4/32"), "1.2.3.4%2F32");
-        assert_eq!(segment("a?b#c d"), "a%3Fb%23c%20d");
     }
 }

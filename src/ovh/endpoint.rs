@@ -226,6 +226,25 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// `text` made safe as one path segment (or query value): anything outside
+/// `A-Z a-z 0-9 - . _ ~ @ :` is percent-encoded, so an id or name can never add a path part or
+/// a query. The one encoder every caller that builds an API path uses.
+pub fn path_segment(text: &str) -> std::borrow::Cow<'_, str> {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || b"-._~@:".contains(&b);
+    if text.bytes().all(keep) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for b in text.bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,5 +428,16 @@ mod tests {
             endpoint.url_for("/x/1.2.3.4%2F32"),
             "http://127.0.0.1:8080/1.0/x/1.2.3.4%2F32"
         );
+    }
+
+    #[test]
+    fn path_segments_cannot_add_path_parts_or_queries() {
+        assert_eq!(
+            path_segment("h1.cluster021.hosting.ovh.net"),
+            "h1.cluster021.hosting.ovh.net"
+        );
+        assert_eq!(path_segment("1.2.3.4/32"), "1.2.3.4%2F32");
+        assert_eq!(path_segment("a?b#c d"), "a%3Fb%23c%20d");
+        assert_eq!(path_segment("a/b?c=d#e f"), "a%2Fb%3Fc%3Dd%23e%20f");
     }
 }

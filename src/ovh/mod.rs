@@ -23,7 +23,7 @@ pub use credentials::{
     default_config_paths, resolve, resolve_from_process, Credentials, ExplicitCredentials,
     ResolvedCredentials, Source,
 };
-pub use endpoint::Endpoint;
+pub use endpoint::{path_segment, Endpoint};
 pub use error::{is_idempotent, is_retryable, ApiReply, OvhError};
 pub use redact::Redacted;
 pub use reqwest::{Method, StatusCode};
