@@ -45,8 +45,8 @@ pub struct StepReport {
     /// True when the object was found by identity (a previous run created it) rather than
     /// created by this run.
     pub adopted: bool,
-    /// Things the user should know although the step is done, e.g. IP restriction entries
-    /// still `PENDING` once the service is `READY` (never a secret).
+    /// Things the user should know although the step is done, e.g. a password reset because an
+    /// adopted user's password was lost (never a secret).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// True for a step the plan did not list: the resource matched its manifest, but the API
