@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -161,6 +161,7 @@ async fn apply(
         live,
         plan,
         prune,
+        read_at,
     } = prepared;
     outcome.plan_summary = Some(render::summary(&plan));
     let shown = render::text(
@@ -217,6 +218,7 @@ async fn apply(
         parallelism: global.parallelism as usize,
         timeout: args.timeout,
         secrets_dir: args.secrets_dir.clone(),
+        read_at: Some(read_at),
         ..ExecuteOptions::default()
     };
     let client = &connection.client;
@@ -297,6 +299,9 @@ struct Prepared {
     plan: Plan,
     /// The plan's `--prune` (verification plans again with it).
     prune: bool,
+    /// When the read of `live` started (creates it shows absent skip their first lookup for a
+    /// while: `ExecuteOptions::read_at`).
+    read_at: Instant,
 }
 
 /// Loads the manifests (and checks `--rotate` against them before any API call), connects,
@@ -316,6 +321,7 @@ async fn prepare(
     if !is_saved_plan {
         let manifests = load_manifests(target)?;
         check_rotations(rotations, &manifests)?;
+        let read_at = Instant::now();
         let (connection, live) =
             connect_and_read(global, &args.client, &manifests, args.prune, printer).await?;
         let plan = plan::plan(&manifests, &live, &PlanOptions { prune: args.prune });
@@ -325,11 +331,13 @@ async fn prepare(
             live,
             plan,
             prune: args.prune,
+            read_at,
         });
     }
     let saved = read_saved_plan(target)?;
     let manifests = load_manifests(&saved.manifests)?;
     check_rotations(rotations, &manifests)?;
+    let read_at = Instant::now();
     let (connection, live) =
         connect_and_read(global, &args.client, &manifests, saved.prune, printer).await?;
     let stale = plan::stale_keys(&saved.plan, &live);
@@ -372,6 +380,7 @@ async fn prepare(
         live,
         plan: saved.plan,
         prune: saved.prune,
+        read_at,
     })
 }
 

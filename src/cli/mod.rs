@@ -49,9 +49,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_color: bool,
 
-    /// Requests in flight at once while reading the live state (the client's rate limit still
-    /// applies)
-    #[arg(long, global = true, default_value_t = 8, value_name = "N",
+    /// Requests in flight at once while reading the live state, and steps sending calls at
+    /// once during apply (a step waiting for READY takes no slot). The client's rate limit
+    /// (20 requests/s) still paces them all
+    #[arg(long, global = true, default_value_t = 16, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub parallelism: u32,
 }

@@ -155,6 +155,57 @@ pub(crate) async fn find_user(
     })
 }
 
+/// The services of `engine` in `project` as this run's fresh read saw them whole
+/// (`Run::fresh_read`).
+fn read_services<'l>(
+    step: &Step<'_, 'l>,
+    project: &str,
+    engine: &str,
+) -> Option<&'l [crate::live::LiveService]> {
+    let scope = crate::live::Scope::Database {
+        project: project.to_owned(),
+        engine: engine.to_owned(),
+    };
+    match step.run.fresh_read()?.scopes.get(&scope)? {
+        ScopeState::Known(LiveScope::Database { services }) => Some(services),
+        _ => None,
+    }
+}
+
+/// True when this run's fresh read shows no service named `name` (that `find_service` would
+/// count): the read stands for the create's first lookup.
+fn read_shows_no_service(step: &Step<'_, '_>, project: &str, engine: &str, name: &str) -> bool {
+    read_services(step, project, engine).is_some_and(|services| {
+        !services
+            .iter()
+            .any(|s| s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
+    })
+}
+
+/// True when no user named `name` can be on service `service_id` but what a lookup would
+/// find anyway: the service was created by this run's own `POST`, or this run's fresh read
+/// listed its users and none has the name (not even one on its way out).
+fn read_shows_no_user(
+    step: &Step<'_, '_>,
+    project: &str,
+    engine: &str,
+    service_id: &str,
+    name: &str,
+) -> bool {
+    if step.run.created_here(Kind::DatabaseService, service_id) {
+        return true;
+    }
+    let key = username_key(engine, name);
+    read_services(step, project, engine)
+        .and_then(|services| services.iter().find(|s| s.id == service_id))
+        .is_some_and(|service| match &service.users {
+            Some(UsersState::Known { users }) => !users
+                .iter()
+                .any(|u| username_key(engine, &u.username) == key),
+            _ => false,
+        })
+}
+
 /// An object answer as an observation on the way to `READY`.
 fn towards_ready(answer: Value) -> Observation {
     let status = status_of(&answer);
@@ -178,7 +229,7 @@ async fn service_ready(
 ) -> StepResult<Value> {
     let client = step.client();
     let path = service_path(project, engine, id);
-    step.poll()
+    step.poll("service ready")
         .until(&format!("service {id}"), limit, initial, || {
             observe(
                 client,
@@ -193,7 +244,7 @@ async fn service_ready(
 /// Polls the user until `READY`.
 async fn user_ready(step: &Step<'_, '_>, path: &str, id: &str, initial: &str) -> StepResult<Value> {
     let client = step.client();
-    step.poll()
+    step.poll("user ready")
         .until(&format!("user {id}"), Deadlines::USER, initial, || {
             observe(
                 client,
@@ -247,7 +298,7 @@ async fn ips_ready(
     let client = step.client();
     let path = service_path(project, engine, id);
     let check = towards_ready_with_ips(engine);
-    step.poll()
+    step.poll("ip restrictions ready")
         .until(
             &format!("service {id}"),
             Deadlines::SERVICE,
@@ -279,12 +330,14 @@ pub(crate) async fn create_service(
         .to_owned();
     let client = step.client();
     let what = format!("service {name}");
+    let read_shows_absent = read_shows_no_service(step, project, engine, &name);
     let creation = step
         .create_once(
             &what,
             &services_path(project, engine),
             Some(&body),
             Deadlines::SERVICE,
+            read_shows_absent,
             || Box::pin(find_service(client, project, engine, &name)),
         )
         .await?;
@@ -404,12 +457,14 @@ pub(crate) async fn create_user(
     let service = service_ready(step, project, engine, service_id, Deadlines::SERVICE, "").await?;
     let client = step.client();
     let users = users_path(project, engine, service_id);
+    let read_shows_absent = read_shows_no_user(step, project, engine, service_id, &name);
     let creation = step
         .create_once(
             &format!("user {name}"),
             &users,
             Some(&body),
             Deadlines::USER,
+            read_shows_absent,
             || Box::pin(find_user(client, project, engine, service_id, &name)),
         )
         .await?;

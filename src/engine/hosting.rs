@@ -70,7 +70,7 @@ fn task_of(answer: &Value) -> Option<i64> {
 async fn follow_task(step: &Step<'_, '_>, hosting: &str, id: i64) -> StepResult<()> {
     let client = step.client();
     let path = task_path(hosting, id);
-    step.poll()
+    step.poll("task")
         .until(
             &format!("task {id}"),
             Deadlines::HOSTING,
@@ -108,7 +108,7 @@ async fn object_created(
     absent_is_pending: bool,
 ) -> StepResult<Value> {
     let client = step.client();
-    step.poll()
+    step.poll("settle")
         .until(what, Deadlines::HOSTING, initial, || {
             observe(
                 client,
@@ -297,9 +297,14 @@ pub(crate) async fn create_domain(
     }
     .path();
     let creation = step
-        .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
-            Box::pin(find_domain(client, hosting, &domain))
-        })
+        .create_once(
+            &what,
+            &collection,
+            Some(&body),
+            Deadlines::HOSTING,
+            false,
+            || Box::pin(find_domain(client, hosting, &domain)),
+        )
         .await?;
     let (task, status) = created_or_adopted(step, creation, &domain);
     let path = Target::AttachedDomain {
@@ -412,9 +417,14 @@ pub(crate) async fn create_ssl(
     .path();
     let what = "the ssl certificate";
     let creation = step
-        .create_once(what, &path, body.as_ref(), Deadlines::HOSTING, || {
-            Box::pin(find_ssl(client, hosting))
-        })
+        .create_once(
+            what,
+            &path,
+            body.as_ref(),
+            Deadlines::HOSTING,
+            false,
+            || Box::pin(find_ssl(client, hosting)),
+        )
         .await?;
     let (task, status) = created_or_adopted(step, creation, hosting);
     settle(step, hosting, what, &path, task, &status, false)
@@ -525,9 +535,14 @@ pub(crate) async fn create_database(
     }
     .path();
     let creation = step
-        .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
-            Box::pin(find_database(client, hosting, &user))
-        })
+        .create_once(
+            &what,
+            &collection,
+            Some(&body),
+            Deadlines::HOSTING,
+            false,
+            || Box::pin(find_database(client, hosting, &user)),
+        )
         .await?;
     let (name, task, status) = match creation {
         Creation::Found(found) | Creation::FoundAfterPost(found) => {

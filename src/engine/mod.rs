@@ -67,7 +67,7 @@ pub async fn execute(
     env: &(dyn Fn(&str) -> Option<String> + Sync),
     progress: &dyn Progress,
 ) -> ApplyReport {
-    let run = step::Run::new(client, plan, manifests, options, env, progress);
+    let run = step::Run::new(client, plan, manifests, options, env, progress, Some(live));
     // The plan's changes, then waits for what the plan leaves alone but the API is still
     // working on (an earlier run's create that ran out of time): that is how a re-run resumes.
     let mut work: Vec<step::Work> = plan
@@ -108,7 +108,7 @@ pub async fn rotate(
 ) -> StepReport {
     let no_env = |_: &str| None;
     let plan = Plan::default();
-    let run = step::Run::new(client, &plan, manifests, options, &no_env, &Silent);
+    let run = step::Run::new(client, &plan, manifests, options, &no_env, &Silent, None);
     let change = Change {
         address: address.clone(),
         action: Action::Update,

@@ -4,12 +4,13 @@ use crate::manifest::model::Address;
 use crate::plan::model::Action;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How to execute.
 #[derive(Debug, Clone)]
 pub struct ExecuteOptions {
-    /// Steps in flight at once within a wave (`--parallelism`).
+    /// Steps sending calls at once (`--parallelism`); a step waiting for `READY` gives its
+    /// slot back while it sleeps.
     pub parallelism: usize,
     /// Wait budget for the whole run (`--timeout`); when spent, steps still waiting end
     /// `InProgress` and the run exits 5.
@@ -19,15 +20,20 @@ pub struct ExecuteOptions {
     pub secrets_dir: PathBuf,
     /// Poll quickly at first, backing off to this cap (with jitter).
     pub max_poll_interval: Duration,
+    /// When the read of the `LiveState` given to `execute` started, if this process made it:
+    /// for `READ_STANDS_FOR` after it, a create that read shows absent skips its first
+    /// identity lookup (the read was it). `None`: every create looks up first.
+    pub read_at: Option<Instant>,
 }
 
 impl Default for ExecuteOptions {
     fn default() -> Self {
         ExecuteOptions {
-            parallelism: 8,
+            parallelism: 16,
             timeout: Duration::from_secs(40 * 60),
             secrets_dir: PathBuf::from(".reconcile/secrets"),
             max_poll_interval: Duration::from_secs(30),
+            read_at: None,
         }
     }
 }

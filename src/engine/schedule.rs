@@ -1,6 +1,9 @@
 //! Scheduling: which change runs when. A change starts once every change it depends on is
-//! `Done` (so waves run in order: creates parent-first, deletes child-first), at most
-//! `parallelism` at a time, taken in plan order (wave, then address) whenever a slot is free.
+//! `Done` (so waves run in order: creates parent-first, deletes child-first), in plan order
+//! (wave, then address). At most `parallelism` steps send calls at once: each step holds a slot
+//! (`readiness::Slot`, a fair semaphore, so slots go in start order) while it sends, and gives
+//! it back while it sleeps, so a step waiting minutes for `READY` does not hold back the next
+//! creates.
 //! A change whose dependency failed, is still in progress or was skipped is `Skipped` with that
 //! dependency as the reason; everything independent goes on.
 //!
@@ -55,12 +58,11 @@ pub(crate) async fn run_all(run: &Run<'_>, work: &[Work]) -> Vec<StepReport> {
     for (i, change) in changes.iter().enumerate() {
         by_address.entry(&change.address).or_default().push(i);
     }
-    let slots = run.options.parallelism.max(1);
     let mut reports: Vec<Option<StepReport>> = vec![None; changes.len()];
     let mut started = vec![false; changes.len()];
     let mut running = FuturesUnordered::new();
     loop {
-        // Start (or skip) everything that can go, in plan order, until the slots are full.
+        // Start (or skip) everything that can go, in plan order (each step then waits for a slot).
         let mut moved = true;
         while moved {
             moved = false;
@@ -78,13 +80,11 @@ pub(crate) async fn run_all(run: &Run<'_>, work: &[Work]) -> Vec<StepReport> {
                         reports[i] = Some(report);
                         moved = true;
                     }
-                    Readiness::Ready if running.len() < slots => {
+                    Readiness::Ready => {
                         started[i] = true;
-                        run.progress.step_started(&change.address, &change.action);
                         let work = &work[i];
                         running.push(async move { (i, run_work(run, work).await) });
                     }
-                    Readiness::Ready => {}
                 }
             }
         }

@@ -181,6 +181,7 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
             &Target::Stacks.path(),
             body.as_ref(),
             Deadlines::STACK,
+            false,
             lookup,
         )
         .await?
@@ -214,7 +215,7 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
 pub(crate) async fn wait_running(step: &Step<'_, '_>, id: &str, initial: &str) -> StepResult<()> {
     let client = step.client();
     let path = format!("{}/status", Target::Stack { id: id.to_owned() }.path());
-    step.poll()
+    step.poll("status")
         .until(&format!("stack {id}"), Deadlines::STACK, initial, || {
             observe(
                 client,

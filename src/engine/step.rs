@@ -15,10 +15,11 @@
 //! - `Step::body`: the planned body with each redacted `"***"` replaced by the secret the
 //!   manifest names (read now, never logged, never reported).
 
-use super::readiness::{no_answer, Observation, PollSchedule, ReadinessPoll};
+use super::readiness::{no_answer, Observation, Pacer, PollSchedule, ReadinessPoll, Slot};
 use super::target::{is_placeholder, Target};
 use super::{database, hosting, secrets, stack};
 use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
+use crate::live::LiveState;
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
 use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};
 use crate::plan::{Change, Plan};
@@ -32,6 +33,11 @@ use std::time::{Duration, Instant};
 
 /// How many times a create is attempted (each attempt after a lookup that found nothing).
 pub(crate) const CREATE_ATTEMPTS: usize = 4;
+
+/// How long the plan's read of the API stands as a create's first identity lookup (see
+/// `Run::fresh_read`). Past it (a long confirmation, a long wait for a dependency), the create
+/// looks again.
+pub(crate) const READ_STANDS_FOR: Duration = Duration::from_secs(120);
 
 pub(crate) type StepResult<T> = Result<T, StepEnd>;
 
@@ -156,6 +162,12 @@ pub(crate) struct Run<'a> {
     pub stacks: tokio::sync::Mutex<BTreeSet<String>>,
     /// The stack manifests this plan creates (their claims are being decided in this run).
     pub stack_creates: BTreeSet<Address>,
+    /// The `--parallelism` slots: a step holds one while it sends calls (`Slot`).
+    pub slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// What waits learn from each other (`readiness`).
+    pub pacer: Pacer,
+    /// The read the plan was made from, and when it started (`fresh_read`).
+    read: Option<(&'a LiveState, Instant)>,
 }
 
 impl<'a> Run<'a> {
@@ -166,6 +178,7 @@ impl<'a> Run<'a> {
         options: &'a ExecuteOptions,
         env: &'a (dyn Fn(&str) -> Option<String> + Sync),
         progress: &'a dyn Progress,
+        live: Option<&'a LiveState>,
     ) -> Self {
         let stack_creates = plan
             .changes
@@ -185,7 +198,38 @@ impl<'a> Run<'a> {
             secrets: Mutex::new(Vec::new()),
             stacks: tokio::sync::Mutex::new(BTreeSet::new()),
             stack_creates,
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(options.parallelism.max(1))),
+            pacer: Pacer::default(),
+            read: live.zip(options.read_at),
         }
+    }
+
+    /// The plan's read of the API, while it may stand for a create's first identity lookup:
+    /// it is this run's own (`ExecuteOptions::read_at`) and started less than
+    /// `READ_STANDS_FOR` ago. A create it shows absent is sent without looking again (the
+    /// plan's calls are the lookup); after a `POST` whose outcome is unknown the API is always
+    /// asked.
+    pub fn fresh_read(&self) -> Option<&'a LiveState> {
+        self.read
+            .filter(|(_, at)| at.elapsed() < READ_STANDS_FOR)
+            .map(|(live, _)| live)
+    }
+
+    /// True when the object `id` of `kind` was created by a `POST` of this run (not adopted):
+    /// nothing of a previous run can hang below it.
+    pub fn created_here(&self, kind: Kind, id: &str) -> bool {
+        let finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        finished.iter().any(|r| {
+            r.address.kind == kind
+                && r.outcome == StepOutcome::Done
+                && !r.adopted
+                && !r.resumed
+                && r.live_id.as_deref() == Some(id)
+                && matches!(
+                    r.action,
+                    crate::plan::Action::Create | crate::plan::Action::Replace { .. }
+                )
+        })
     }
 
     /// The live id of a finished, done step at one of `addresses` of `kind`.
@@ -225,12 +269,18 @@ pub(crate) struct Step<'r, 'a> {
     pub warnings: Vec<String>,
     /// A wait the plan did not list.
     pub resumed: bool,
+    /// This step's `--parallelism` slot.
+    pub slot: Slot,
 }
 
 /// Executes `work` and reports what happened.
 pub(crate) async fn run_work(run: &Run<'_>, work: &Work) -> StepReport {
+    let step = Step::new(run, &work.change);
+    step.slot.take().await;
+    run.progress
+        .step_started(&work.change.address, &work.change.action);
     let started = Instant::now();
-    let mut step = Step::new(run, &work.change);
+    let mut step = step;
     let result = match &work.resume {
         None => step.execute().await,
         Some(resume) => {
@@ -252,6 +302,7 @@ impl<'r, 'a> Step<'r, 'a> {
             adopted: false,
             warnings: Vec::new(),
             resumed: false,
+            slot: Slot::new(run.slots.clone()),
         }
     }
 
@@ -327,14 +378,41 @@ impl<'r, 'a> Step<'r, 'a> {
         self.warnings.push(message);
     }
 
-    /// A readiness poll for this step.
-    pub fn poll(&self) -> ReadinessPoll<'r> {
+    /// A readiness poll for this step, for its `phase` ("ready", "gone", "task", ...).
+    pub fn poll(&self, phase: &str) -> ReadinessPoll<'_> {
         ReadinessPoll {
             progress: self.run.progress,
             address: &self.change.address,
             max_interval: self.run.options.max_poll_interval,
             run_deadline: self.run.deadline,
+            pacer: &self.run.pacer,
+            class: self.wait_class(phase),
+            slot: &self.slot,
         }
+    }
+
+    /// The waits expected to last as long as this step's in `phase`: the same kind, action and
+    /// phase, and for a database service the same engine, plan, flavor and node count (what a
+    /// cluster's build time depends on).
+    fn wait_class(&self, phase: &str) -> String {
+        let shape = match self.resource.map(|r| &r.spec) {
+            Some(Spec::DatabaseService(s)) => format!(
+                " {} {} {} x{}",
+                s.engine, s.plan, s.nodes.flavor, s.nodes.count
+            ),
+            _ => String::new(),
+        };
+        let action = if self.resumed {
+            "resume"
+        } else {
+            self.change.action.symbol()
+        };
+        format!("{:?} {action} {phase}{shape}", self.change.address.kind)
+    }
+
+    /// Sleeps `delay` without holding the step's slot.
+    pub async fn pause(&self, delay: Duration) {
+        self.slot.pause(tokio::time::sleep(delay)).await;
     }
 
     async fn execute(&mut self) -> StepResult<()> {
@@ -558,21 +636,30 @@ impl<'r, 'a> Step<'r, 'a> {
     /// `POST` whose outcome is unknown (no answer, 5xx, 429, a busy 409 or "already exists"),
     /// a lookup again before anything else, and a new `POST` only if the lookup shows the
     /// object absent (at most `CREATE_ATTEMPTS` `POST`s). An object of the same identity on
-    /// its way out is waited out first (within `limit`).
+    /// its way out is waited out first (within `limit`). `read_shows_absent`: this run's fresh
+    /// read already is the first lookup (`Run::fresh_read`), so the first `POST` goes at once.
     pub async fn create_once<'l, T>(
         &self,
         what: &str,
         path: &str,
         body: Option<&Value>,
         limit: Duration,
+        read_shows_absent: bool,
         lookup: impl Fn() -> BoxFuture<'l, StepResult<Lookup<T>>>,
     ) -> StepResult<Creation<T>> {
+        let mut looked_up = read_shows_absent;
         let mut posted = false;
         let mut attempts = 0;
         let mut conflict: Option<OvhError> = None;
         let mut schedule = PollSchedule::new(self.run.options.max_poll_interval);
         loop {
-            match lookup().await? {
+            let found = if looked_up {
+                looked_up = false;
+                Lookup::Absent
+            } else {
+                lookup().await?
+            };
+            match found {
                 Lookup::Present(found) if posted => return Ok(Creation::FoundAfterPost(found)),
                 Lookup::Present(found) => return Ok(Creation::Found(found)),
                 // "Already exists", yet not here by identity: it exists elsewhere (a domain
@@ -620,7 +707,7 @@ impl<'r, 'a> Step<'r, 'a> {
                 conflict = Some(err);
                 continue;
             }
-            tokio::time::sleep(schedule.next_delay()).await;
+            self.pause(schedule.next_delay()).await;
         }
     }
 
@@ -670,7 +757,7 @@ impl<'r, 'a> Step<'r, 'a> {
             }
             tracing::debug!(address = %self.change.address, %what, "busy; waiting before sending again");
             let delay = schedule.next_delay().min(deadline - Instant::now());
-            tokio::time::sleep(delay).await;
+            self.pause(delay).await;
         }
     }
 
@@ -699,7 +786,7 @@ impl<'r, 'a> Step<'r, 'a> {
                     last_status: format!("busy ({})", err.class().unwrap_or("409")),
                 });
             }
-            tokio::time::sleep(schedule.next_delay().min(deadline - now)).await;
+            self.pause(schedule.next_delay().min(deadline - now)).await;
         }
     }
 
@@ -714,7 +801,7 @@ impl<'r, 'a> Step<'r, 'a> {
         leaving: &[&str],
     ) -> StepResult<()> {
         let client = self.client();
-        self.poll()
+        self.poll("gone")
             .until(what, limit, initial, || {
                 super::readiness::observe(
                     client,

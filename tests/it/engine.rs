@@ -193,6 +193,7 @@ impl Fixture {
             timeout: Duration::from_secs(30),
             secrets_dir: self.secrets_dir(),
             max_poll_interval: Duration::from_millis(200),
+            read_at: None,
         }
     }
 
