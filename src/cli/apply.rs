@@ -32,7 +32,7 @@ use super::plan::{
 use super::progress::{self, human};
 use super::{ExitStatus, GlobalArgs};
 use crate::engine::{self, ApplyReport, ExecuteOptions, StepOutcome, StepReport};
-use crate::live::{LiveScope, LiveState, Scope, ScopeState, UsersState};
+use crate::live::{Answers, LiveScope, LiveState, Scope, ScopeState, UsersState};
 use crate::manifest::model::{Address, Kind, ManifestSet};
 use crate::plan::model::{Action, Change, Plan, PlanOptions, UnknownScope, PLAN_FORMAT};
 use crate::plan::{self, render};
@@ -42,6 +42,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
@@ -162,6 +163,7 @@ async fn apply(
         plan,
         prune,
         read_at,
+        answers,
     } = prepared;
     outcome.plan_summary = Some(render::summary(&plan));
     let shown = render::text(
@@ -219,6 +221,7 @@ async fn apply(
         timeout: args.timeout,
         secrets_dir: args.secrets_dir.clone(),
         read_at: Some(read_at),
+        answers: Some(answers.clone()),
         ..ExecuteOptions::default()
     };
     let client = &connection.client;
@@ -239,7 +242,7 @@ async fn apply(
         )
         .await;
         drop(progress);
-        after = read_again(client, &manifests, parallelism, prune).await;
+        after = read_again(client, &manifests, parallelism, prune, &answers).await;
     }
     for address in &rotations {
         if let Some(because) = blocked(&report, &manifests, address) {
@@ -302,6 +305,9 @@ struct Prepared {
     /// When the read of `live` started (creates it shows absent skip their first lookup for a
     /// while: `ExecuteOptions::read_at`).
     read_at: Instant,
+    /// The answers of this run (the read's, then the engine's), so the read after the run
+    /// asks only for what changed.
+    answers: Arc<Answers>,
 }
 
 /// Loads the manifests (and checks `--rotate` against them before any API call), connects,
@@ -322,8 +328,16 @@ async fn prepare(
         let manifests = load_manifests(target)?;
         check_rotations(rotations, &manifests)?;
         let read_at = Instant::now();
-        let (connection, live) =
-            connect_and_read(global, &args.client, &manifests, args.prune, printer).await?;
+        let answers = Arc::new(Answers::default());
+        let (connection, live) = connect_and_read(
+            global,
+            &args.client,
+            &manifests,
+            args.prune,
+            Some(&answers),
+            printer,
+        )
+        .await?;
         let plan = plan::plan(&manifests, &live, &PlanOptions { prune: args.prune });
         return Ok(Prepared {
             manifests,
@@ -332,14 +346,23 @@ async fn prepare(
             plan,
             prune: args.prune,
             read_at,
+            answers,
         });
     }
     let saved = read_saved_plan(target)?;
     let manifests = load_manifests(&saved.manifests)?;
     check_rotations(rotations, &manifests)?;
     let read_at = Instant::now();
-    let (connection, live) =
-        connect_and_read(global, &args.client, &manifests, saved.prune, printer).await?;
+    let answers = Arc::new(Answers::default());
+    let (connection, live) = connect_and_read(
+        global,
+        &args.client,
+        &manifests,
+        saved.prune,
+        Some(&answers),
+        printer,
+    )
+    .await?;
     let stale = plan::stale_keys(&saved.plan, &live);
     if !stale.is_empty() {
         let objects: Vec<String> = stale
@@ -381,6 +404,7 @@ async fn prepare(
         plan: saved.plan,
         prune: saved.prune,
         read_at,
+        answers,
     })
 }
 
@@ -614,14 +638,16 @@ fn blocked(report: &ApplyReport, manifests: &ManifestSet, user: &Address) -> Opt
 }
 
 /// The live state read again after the run; once more when a scope that could be read before
-/// cannot now (a 5xx burst must not pass for a non-converging run).
+/// cannot now (a 5xx burst must not pass for a non-converging run). `answers` hold what the
+/// run already knows to be current (`live::Answers`): only the rest is asked for.
 async fn read_again(
     client: &crate::ovh::Client,
     manifests: &ManifestSet,
     parallelism: usize,
     prune: bool,
+    answers: &Answers,
 ) -> LiveState {
-    let live = crate::live::read_for(client, manifests, parallelism, prune).await;
+    let live = crate::live::read_with(client, manifests, parallelism, prune, Some(answers)).await;
     let unknown = live
         .scopes
         .values()

@@ -167,7 +167,8 @@ pub(super) async fn make_plan(
     printer: &Printer,
 ) -> Result<Plan, PlanFailure> {
     let manifests = load_manifests(dir)?;
-    let (_connection, live) = connect_and_read(global, client, &manifests, prune, printer).await?;
+    let (_connection, live) =
+        connect_and_read(global, client, &manifests, prune, None, printer).await?;
     Ok(plan::plan(&manifests, &live, &PlanOptions { prune }))
 }
 
@@ -187,6 +188,7 @@ pub(super) async fn connect_and_read(
     client: &ClientArgs,
     manifests: &ManifestSet,
     prune: bool,
+    answers: Option<&crate::live::Answers>,
     printer: &Printer,
 ) -> Result<(Connection, LiveState), PlanFailure> {
     // `endpoint:` in reconcile.yaml comes after --endpoint and OVH_ENDPOINT, before ovh.conf.
@@ -206,11 +208,12 @@ pub(super) async fn connect_and_read(
         "reading the live state: {}",
         render::plural(scopes.len(), "scope", "scopes")
     ));
-    let live = crate::live::read_for(
+    let live = crate::live::read_with(
         &connection.client,
         manifests,
         global.parallelism as usize,
         prune,
+        answers,
     )
     .await;
     tracing::debug!(calls = live.calls, "live state read");

@@ -233,6 +233,7 @@ async fn service_ready(
         .until(&format!("service {id}"), limit, initial, || {
             observe(
                 client,
+                step.answers(),
                 &path,
                 || Observation::Unexpected("gone (404)".into()),
                 towards_ready,
@@ -248,6 +249,7 @@ async fn user_ready(step: &Step<'_, '_>, path: &str, id: &str, initial: &str) ->
         .until(&format!("user {id}"), Deadlines::USER, initial, || {
             observe(
                 client,
+                step.answers(),
                 path,
                 || Observation::Unexpected("gone (404)".into()),
                 towards_ready,
@@ -306,6 +308,7 @@ async fn ips_ready(
             || {
                 observe(
                     client,
+                    step.answers(),
                     &path,
                     || Observation::Unexpected("gone (404)".into()),
                     &check,

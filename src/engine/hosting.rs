@@ -78,6 +78,7 @@ async fn follow_task(step: &Step<'_, '_>, hosting: &str, id: i64) -> StepResult<
             || {
                 observe(
                     client,
+                    step.answers(),
                     &path,
                     // The task was seen (its id came from an answer): gone means finished.
                     || Observation::Ready(Value::Null),
@@ -112,6 +113,7 @@ async fn object_created(
         .until(what, Deadlines::HOSTING, initial, || {
             observe(
                 client,
+                step.answers(),
                 path,
                 || {
                     if absent_is_pending {

@@ -1,9 +1,11 @@
 //! What the engine is given and what it reports back.
 
+use crate::live::Answers;
 use crate::manifest::model::Address;
 use crate::plan::model::Action;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How to execute.
@@ -24,6 +26,10 @@ pub struct ExecuteOptions {
     /// for `READ_STANDS_FOR` after it, a create that read shows absent skips its first
     /// identity lookup (the read was it). `None`: every create looks up first.
     pub read_at: Option<Instant>,
+    /// The run's answers by path (`live::Answers`): the engine keeps each object's last
+    /// `READY` answer there and forgets what its writes change, so the read after the run asks
+    /// the API only for the rest.
+    pub answers: Option<Arc<Answers>>,
 }
 
 impl Default for ExecuteOptions {
@@ -34,6 +40,7 @@ impl Default for ExecuteOptions {
             secrets_dir: PathBuf::from(".reconcile/secrets"),
             max_poll_interval: Duration::from_secs(30),
             read_at: None,
+            answers: None,
         }
     }
 }

@@ -26,6 +26,7 @@
 
 use super::step::{StepEnd, StepResult};
 use super::Progress;
+use crate::live::Answers;
 use crate::manifest::model::Address;
 use crate::ovh::{Client, Method, OvhError};
 use serde_json::Value;
@@ -400,15 +401,25 @@ impl ReadinessPoll<'_> {
 }
 
 /// `GET path` as an observation: `classify` reads a 2xx answer; a 404 is `on_404`; no answer
-/// is `Unanswered`; any other error fails the step.
+/// is `Unanswered`; any other error fails the step. A `Ready` answer is kept in `answers`.
 pub(crate) async fn observe(
     client: &Client,
+    answers: Option<&Answers>,
     path: &str,
     on_404: impl FnOnce() -> Observation,
     classify: impl FnOnce(Value) -> Observation,
 ) -> StepResult<Observation> {
     match client.call(Method::GET, path, None).await {
-        Ok(answer) => Ok(classify(answer.body)),
+        Ok(answer) => {
+            let observation = classify(answer.body);
+            // The object's last answer in this run: the verification read need not ask again.
+            if let (Some(answers), Observation::Ready(body)) = (answers, &observation) {
+                if !body.is_null() {
+                    answers.record(path, Some(body.clone()));
+                }
+            }
+            Ok(observation)
+        }
         Err(err) if err.is_not_found() => Ok(on_404()),
         Err(err) if no_answer(&err) => Ok(Observation::Unanswered(err.to_string())),
         Err(err) => Err(StepEnd::api(&format!("reading {path}"), &err)),

@@ -219,6 +219,7 @@ pub(crate) async fn wait_running(step: &Step<'_, '_>, id: &str, initial: &str) -
         .until(&format!("stack {id}"), Deadlines::STACK, initial, || {
             observe(
                 client,
+                step.answers(),
                 &path,
                 || Observation::Unexpected("gone (404)".into()),
                 |answer| match status_of(&answer).as_str() {

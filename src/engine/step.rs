@@ -314,6 +314,26 @@ impl<'r, 'a> Step<'r, 'a> {
         self.run.client
     }
 
+    /// The run's answers by path (`ExecuteOptions::answers`).
+    pub fn answers(&self) -> Option<&'a crate::live::Answers> {
+        self.run.options.answers.as_deref()
+    }
+
+    /// `method path` (`body`) through the client; whatever comes back, the answers it may have
+    /// changed are forgotten.
+    async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<ApiResponse, OvhError> {
+        let result = self.client().call(method.clone(), path, body).await;
+        if let Some(answers) = self.answers() {
+            answers.forget_after(&method, path);
+        }
+        result
+    }
+
     /// The report of this step once `result` is known.
     pub fn finish(self, started: Instant, result: StepResult<()>) -> StepReport {
         let outcome = match result {
@@ -683,7 +703,7 @@ impl<'r, 'a> Step<'r, 'a> {
                 Lookup::Absent => {}
             }
             attempts += 1;
-            let err = match self.client().call(Method::POST, path, body).await {
+            let err = match self.write(Method::POST, path, body).await {
                 Ok(answer) => return Ok(Creation::Created(answer.body)),
                 Err(err) => err,
             };
@@ -730,7 +750,7 @@ impl<'r, 'a> Step<'r, 'a> {
         let mut unanswered = 0;
         loop {
             wait_idle().await?;
-            let err = match self.client().call(method.clone(), path, body).await {
+            let err = match self.write(method.clone(), path, body).await {
                 Ok(answer) => return Ok(Some(answer)),
                 Err(err) if is_no_update(&err) => return Ok(None),
                 Err(err) => err,
@@ -772,7 +792,7 @@ impl<'r, 'a> Step<'r, 'a> {
         let deadline = (Instant::now() + limit).min(self.run.deadline);
         let mut schedule = PollSchedule::new(self.run.options.max_poll_interval);
         loop {
-            let err = match self.client().call(Method::DELETE, path, None).await {
+            let err = match self.write(Method::DELETE, path, None).await {
                 Ok(answer) => return Ok(Some(answer.body)),
                 Err(err) if err.is_not_found() => return Ok(None),
                 Err(err) => err,
@@ -805,6 +825,7 @@ impl<'r, 'a> Step<'r, 'a> {
             .until(what, limit, initial, || {
                 super::readiness::observe(
                     client,
+                    self.answers(),
                     path,
                     || Observation::Ready(Value::Null),
                     |answer| {

@@ -4,9 +4,12 @@
 //!
 //! - `model`: `LiveState` and the `Live*` types the planner compares against;
 //! - `read`: `scopes` (what the manifests touch) and `read` (all of it, bounded and counted);
+//! - `answers`: one apply run's answers by path, so the verification read asks only for what
+//!   the run changed;
 //! - one file per family: `database` (services, users, catalogue), `hosting`, `stack`, each
 //!   with its pure mapping from API answers to `Live*` values.
 
+pub mod answers;
 mod database;
 mod fields;
 mod hosting;
@@ -14,8 +17,9 @@ pub mod model;
 mod read;
 mod stack;
 
+pub use answers::Answers;
 pub use model::*;
-pub use read::{read, read_for, scopes, ReadError};
+pub use read::{read, read_for, read_with, scopes, ReadError};
 
 /// Pure mappings from API answers to `Live*` values, for code that reads one object again
 /// (apply's verification) without a whole scope.

@@ -12,6 +12,7 @@
 //! means no certificate). Any other failure makes the whole scope `Unknown` with the error's
 //! text, never an empty or partial `Known` scope.
 
+use super::answers::Answers;
 use super::model::{LiveScope, LiveState, Scope, ScopeState};
 use super::{database, hosting, stack};
 use crate::manifest::{ManifestSet, Spec};
@@ -74,7 +75,21 @@ pub async fn read_for(
     parallelism: usize,
     prune: bool,
 ) -> LiveState {
-    let reader = Reader::new(client, parallelism);
+    read_with(client, manifests, parallelism, prune, None).await
+}
+
+/// `read_for`, answering from `answers` what they hold (no request; not counted in `calls`)
+/// and recording there every answer the API gives (see `Answers`: apply's verification read
+/// asks only for what the run changed).
+pub async fn read_with(
+    client: &Client,
+    manifests: &ManifestSet,
+    parallelism: usize,
+    prune: bool,
+    answers: Option<&Answers>,
+) -> LiveState {
+    let mut reader = Reader::new(client, parallelism);
+    reader.answers = answers;
     let with_users = UserReads {
         named: services_with_users(manifests),
         unnamed: prune.then(|| service_names(manifests)),
@@ -260,6 +275,8 @@ pub(crate) struct Reader<'a> {
     permits: Semaphore,
     calls: AtomicUsize,
     requested: Mutex<HashSet<String>>,
+    /// Answers already known in this run, and where new ones go.
+    answers: Option<&'a Answers>,
 }
 
 impl<'a> Reader<'a> {
@@ -269,6 +286,7 @@ impl<'a> Reader<'a> {
             permits: Semaphore::new(parallelism.max(1)),
             calls: AtomicUsize::new(0),
             requested: Mutex::new(HashSet::new()),
+            answers: None,
         }
     }
 
@@ -279,6 +297,17 @@ impl<'a> Reader<'a> {
 
     /// `GET path` as JSON.
     pub(crate) async fn get(&self, path: &str) -> Result<Value, OvhError> {
+        if let Some(Some(known)) = self.answers.and_then(|a| a.get(path)) {
+            return Ok(known);
+        }
+        let body = self.request(path).await?;
+        if let Some(answers) = self.answers {
+            answers.record(path, Some(body.clone()));
+        }
+        Ok(body)
+    }
+
+    async fn request(&self, path: &str) -> Result<Value, OvhError> {
         let fresh = self
             .requested
             .lock()
@@ -297,9 +326,17 @@ impl<'a> Reader<'a> {
     /// `GET path`, `None` when it answers 404 (the object is not there, or went away since it
     /// was listed).
     pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
+        if let Some(known) = self.answers.and_then(|a| a.get(path)) {
+            return Ok(known);
+        }
         match self.get(path).await {
             Ok(body) => Ok(Some(body)),
-            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) if err.is_not_found() => {
+                if let Some(answers) = self.answers {
+                    answers.record(path, None);
+                }
+                Ok(None)
+            }
             Err(err) => Err(err),
         }
     }

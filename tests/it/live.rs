@@ -465,6 +465,37 @@ async fn reads_exactly_the_touched_scopes_with_the_minimum_calls() {
     assert_eq!(state.calls, 20, "the measured count of this world");
 }
 
+/// With `Answers` (apply's run), a read asks only for what they do not hold: the same read
+/// again costs nothing and gives the same state; after a create in a list (which forgets the
+/// list), only the list and the new member are asked for.
+#[tokio::test]
+async fn a_read_with_answers_asks_only_for_what_they_do_not_hold() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let orders = mongodb(&sb, "p1", "orders-db").await;
+    add_mongodb_user(&sb, &orders, "orders-app").await;
+    let set = manifests(vec![
+        service("orders-db", "p1", "mongodb"),
+        user("orders-app", "orders-db"),
+    ]);
+    let client = client(&sb);
+    let answers = live::Answers::default();
+    let first = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await;
+    // A list, a get, the user list, its users (admin + orders-app), the availability.
+    assert_eq!(first.calls, 6);
+    let again = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await;
+    assert_eq!(again.calls, 0);
+    assert_eq!(again.scopes, first.scopes);
+    assert_eq!(again.catalogues, first.catalogues);
+
+    mongodb(&sb, "p1", "other-db").await;
+    answers.forget_after(&Method::POST, &format!("{DB}/mongodb"));
+    let after = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await;
+    assert_eq!(after.calls, 2, "the list and the new service");
+    let scope = database_scope("p1", "mongodb");
+    assert_eq!(services(&after, &scope).len(), 2);
+    assert_eq!(usernames(&services(&after, &scope)[0]).len(), 2);
+}
+
 #[tokio::test]
 async fn a_scope_the_credentials_cannot_read_is_unknown_never_empty() {
     let sb = sandbox(SandboxConfig::default()).await;

@@ -1,0 +1,117 @@
+//! The API's answers of one apply run, so that no request is made twice: the plan's read fills
+//! it, the engine records what its polls saw an object end in and forgets what its writes may
+//! have changed, and the verification read after the run asks the API only for the rest.
+//!
+//! What a write forgets (`forget_after`): the path it was sent to (a `POST` to a list: the
+//! list); for a `PUT` everything below it too; for a `DELETE` everything below it and the list
+//! the object leaves. A write to a child never changes its parent's answer in the routes
+//! reconcile manages (a user's `POST` does not change its service's `GET`), and an action
+//! (`.../ssl/regenerate`) is followed by the step's own polls of its object, whose last answer
+//! is recorded after it; so parents and siblings are kept.
+
+use crate::ovh::Method;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Answers by path (`None`: the path answered 404).
+#[derive(Debug, Default)]
+pub struct Answers {
+    by_path: Mutex<HashMap<String, Option<Value>>>,
+}
+
+impl Answers {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Value>>> {
+        self.by_path.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `GET path` last answered in this run: `Some(Some(body))`, `Some(None)` for a 404,
+    /// `None` when it must be asked.
+    pub fn get(&self, path: &str) -> Option<Option<Value>> {
+        self.map().get(path).cloned()
+    }
+
+    /// `GET path` answered `body` (`None`: 404).
+    pub fn record(&self, path: &str, body: Option<Value>) {
+        self.map().insert(path.to_owned(), body);
+    }
+
+    /// `method path` was sent (whatever came back): forgets what it may have changed.
+    pub fn forget_after(&self, method: &Method, path: &str) {
+        let below = (*method != Method::POST).then(|| format!("{path}/"));
+        let list = (*method == Method::DELETE)
+            .then(|| path.rsplit_once('/').map(|(list, _)| list))
+            .flatten();
+        self.map().retain(|known, _| {
+            known != path
+                && !below.as_ref().is_some_and(|below| known.starts_with(below))
+                && Some(known.as_str()) != list
+        });
+    }
+
+    /// How many answers are kept.
+    pub fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const LIST: &str = "/cloud/project/p1/database/mongodb";
+
+    fn filled() -> Answers {
+        let answers = Answers::default();
+        answers.record(LIST, Some(json!(["s1", "s2"])));
+        answers.record(&format!("{LIST}/s1"), Some(json!({"id": "s1"})));
+        answers.record(&format!("{LIST}/s1/user"), Some(json!(["u1"])));
+        answers.record(&format!("{LIST}/s1/user/u1"), Some(json!({"id": "u1"})));
+        answers.record(&format!("{LIST}/s2"), Some(json!({"id": "s2"})));
+        answers.record("/hosting/web/h/ssl", None);
+        answers
+    }
+
+    fn kept(answers: &Answers) -> Vec<String> {
+        let mut kept: Vec<String> = answers.map().keys().cloned().collect();
+        kept.sort();
+        kept
+    }
+
+    #[test]
+    fn a_create_forgets_its_list_and_keeps_the_rest() {
+        let answers = filled();
+        answers.forget_after(&Method::POST, LIST);
+        assert_eq!(answers.get(LIST), None);
+        assert_eq!(answers.len(), 5);
+        answers.forget_after(&Method::POST, &format!("{LIST}/s1/user"));
+        assert_eq!(
+            answers.get(&format!("{LIST}/s1")),
+            Some(Some(json!({"id": "s1"})))
+        );
+        assert_eq!(answers.get(&format!("{LIST}/s1/user")), None);
+        assert!(answers.get(&format!("{LIST}/s1/user/u1")).is_some());
+    }
+
+    #[test]
+    fn an_update_forgets_the_object_and_below_and_a_delete_its_list_too() {
+        let answers = filled();
+        answers.forget_after(&Method::PUT, &format!("{LIST}/s1/user/u1"));
+        assert_eq!(answers.get(&format!("{LIST}/s1/user/u1")), None);
+        assert!(answers.get(&format!("{LIST}/s1/user")).is_some());
+        answers.forget_after(&Method::DELETE, &format!("{LIST}/s1"));
+        assert_eq!(
+            kept(&answers),
+            [format!("{LIST}/s2"), "/hosting/web/h/ssl".to_owned()]
+        );
+        // A 404 is an answer too, until something is written there.
+        assert_eq!(answers.get("/hosting/web/h/ssl"), Some(None));
+        answers.forget_after(&Method::POST, "/hosting/web/h/ssl");
+        assert_eq!(answers.get("/hosting/web/h/ssl"), None);
+    }
+}
