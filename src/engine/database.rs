@@ -229,6 +229,9 @@ async fn service_ready(
 ) -> StepResult<Value> {
     let client = step.client();
     let path = service_path(project, engine, id);
+    if let Some(answer) = known_ready(step, &path, initial) {
+        return Ok(answer);
+    }
     step.poll("service ready")
         .until(&format!("service {id}"), limit, initial, || {
             observe(
@@ -242,9 +245,24 @@ async fn service_ready(
         .await
 }
 
+/// With nothing known of the object yet (`initial` empty), its `READY` answer from this run
+/// (`Answers`: the plan's read, or the last poll of an earlier step), so that it is not asked
+/// again. A write since then made the answers forget it; and a write the API refuses because
+/// the object turned busy meanwhile (`409`) waits for it anyway (`write_when_idle`).
+fn known_ready(step: &Step<'_, '_>, path: &str, initial: &str) -> Option<Value> {
+    if !initial.is_empty() {
+        return None;
+    }
+    let known = step.answers()?.get(path)??;
+    matches!(towards_ready(known.clone()), Observation::Ready(_)).then_some(known)
+}
+
 /// Polls the user until `READY`.
 async fn user_ready(step: &Step<'_, '_>, path: &str, id: &str, initial: &str) -> StepResult<Value> {
     let client = step.client();
+    if let Some(answer) = known_ready(step, path, initial) {
+        return Ok(answer);
+    }
     step.poll("user ready")
         .until(&format!("user {id}"), Deadlines::USER, initial, || {
             observe(
