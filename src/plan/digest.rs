@@ -17,12 +17,16 @@
 //! does not make a plan stale, while any edit of a field does. Objects on their way out
 //! (`DELETING`) are absent, as they are for the planner: one disappearing changes nothing,
 //! one starting to leave makes the plan stale.
+//!
+//! The canonical JSON is written by `canonical::Canonical` straight from the typed values,
+//! volatile fields never serialised (a service's `users` included): the same bytes as through
+//! a `serde_json::Value`, at a quarter of the cost (10,000 resources: 238 -> 64 ms).
 
+use super::canonical::Canonical;
 use super::normalise::is_leaving;
 use super::Plan;
 use crate::live::{LiveScope, LiveState, Scope, ScopeState};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use std::collections::BTreeMap;
 
@@ -47,6 +51,7 @@ const VOLATILE: &[&str] = &[
 /// `Plan::digests`; apply recomputes them from a fresh read and compares (`stale_keys`).
 pub fn live_digests(live: &LiveState) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    let mut hasher = Hasher::default();
     for (scope, state) in &live.scopes {
         let ScopeState::Known(known) = state else {
             continue;
@@ -55,17 +60,17 @@ pub fn live_digests(live: &LiveState) -> BTreeMap<String, String> {
             (Scope::Database { project, engine }, LiveScope::Database { services }) => {
                 let prefix = format!("database/{project}/{engine}");
                 let services: Vec<_> = services.iter().filter(|s| !is_leaving(&s.status)).collect();
-                listing(&mut out, &prefix, services.iter().map(|s| s.id.as_str()));
+                hasher.listing(&mut out, &prefix, services.iter().map(|s| s.id.as_str()));
                 for service in services {
                     let key = format!("{prefix}/{}", service.id);
-                    out.insert(key.clone(), of(service));
+                    out.insert(key.clone(), hasher.of(service));
                     if let Some(crate::live::UsersState::Known { users }) = &service.users {
                         let users: Vec<_> =
                             users.iter().filter(|u| !is_leaving(&u.status)).collect();
                         let key = format!("{key}/user");
-                        listing(&mut out, &key, users.iter().map(|u| u.id.as_str()));
+                        hasher.listing(&mut out, &key, users.iter().map(|u| u.id.as_str()));
                         for user in users {
-                            out.insert(format!("{key}/{}", user.id), of(user));
+                            out.insert(format!("{key}/{}", user.id), hasher.of(user));
                         }
                     }
                 }
@@ -78,9 +83,9 @@ pub fn live_digests(live: &LiveState) -> BTreeMap<String, String> {
                     .filter(|d| !is_leaving(&d.status))
                     .collect();
                 let key = format!("{prefix}/attachedDomain");
-                listing(&mut out, &key, domains.iter().map(|d| d.domain.as_str()));
+                hasher.listing(&mut out, &key, domains.iter().map(|d| d.domain.as_str()));
                 for domain in domains {
-                    out.insert(format!("{key}/{}", domain.domain), of(domain));
+                    out.insert(format!("{key}/{}", domain.domain), hasher.of(domain));
                 }
                 let ssl = live.ssl.as_ref().filter(|s| !is_leaving(&s.status));
                 let ssl = ssl.map(|ssl| {
@@ -88,23 +93,23 @@ pub fn live_digests(live: &LiveState) -> BTreeMap<String, String> {
                     ssl.domains.sort();
                     ssl
                 });
-                out.insert(format!("{prefix}/ssl"), of(&ssl));
+                out.insert(format!("{prefix}/ssl"), hasher.of(&ssl));
                 let databases: Vec<_> = live
                     .databases
                     .iter()
                     .filter(|d| !is_leaving(&d.status))
                     .collect();
                 let key = format!("{prefix}/database");
-                listing(&mut out, &key, databases.iter().map(|d| d.name.as_str()));
+                hasher.listing(&mut out, &key, databases.iter().map(|d| d.name.as_str()));
                 for database in databases {
-                    out.insert(format!("{key}/{}", database.name), of(database));
+                    out.insert(format!("{key}/{}", database.name), hasher.of(database));
                 }
             }
             (Scope::StackMysql, LiveScope::StackMysql { stacks }) => {
                 let stacks: Vec<_> = stacks.iter().filter(|s| !is_leaving(&s.status)).collect();
-                listing(&mut out, "stackMysql", stacks.iter().map(|s| s.id.as_str()));
+                hasher.listing(&mut out, "stackMysql", stacks.iter().map(|s| s.id.as_str()));
                 for stack in stacks {
-                    out.insert(format!("stackMysql/{}", stack.id), of(stack));
+                    out.insert(format!("stackMysql/{}", stack.id), hasher.of(stack));
                 }
             }
             _ => {}
@@ -129,34 +134,281 @@ pub fn stale_keys(plan: &Plan, live: &LiveState) -> Vec<String> {
     keys
 }
 
-fn listing<'a>(out: &mut BTreeMap<String, String>, key: &str, ids: impl Iterator<Item = &'a str>) {
-    let mut ids: Vec<&str> = ids.collect();
-    ids.sort();
-    out.insert(key.to_string(), of(&ids));
+/// Digests values one after the other, reusing its buffers.
+struct Hasher {
+    canonical: Canonical,
 }
 
-/// Hex SHA-1 of the canonical JSON of `value` without its volatile fields.
-fn of(value: &impl Serialize) -> String {
-    let value = serde_json::to_value(value).unwrap_or(Value::Null);
-    let canonical = canonical(value).to_string();
-    Sha1::digest(canonical.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-/// Keys sorted at every depth (the map keeps insertion order), volatile keys removed.
-fn canonical(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<String, Value> = map
-                .into_iter()
-                .filter(|(key, _)| !VOLATILE.contains(&key.as_str()))
-                .map(|(key, value)| (key, canonical(value)))
-                .collect();
-            Value::Object(sorted.into_iter().collect::<Map<_, _>>())
+impl Default for Hasher {
+    fn default() -> Self {
+        Hasher {
+            canonical: Canonical::dropping(VOLATILE),
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
-        other => other,
+    }
+}
+
+impl Hasher {
+    /// The digest of a listing: its ids, sorted.
+    fn listing<'a>(
+        &mut self,
+        out: &mut BTreeMap<String, String>,
+        key: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) {
+        let mut ids: Vec<&str> = ids.collect();
+        ids.sort_unstable();
+        out.insert(key.to_string(), self.of(&ids));
+    }
+
+    /// Hex SHA-1 of the canonical JSON of `value` (keys sorted at every depth) without its
+    /// volatile fields, which are never serialised.
+    fn of(&mut self, value: &impl Serialize) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let sha = Sha1::digest(self.canonical.write(value));
+        let mut hex = String::with_capacity(2 * sha.len());
+        for byte in sha {
+            hex.push(HEX[usize::from(byte >> 4)].into());
+            hex.push(HEX[usize::from(byte & 0xf)].into());
+        }
+        hex
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::mapping;
+    use crate::live::{LiveHosting, UsersState};
+    use serde_json::{json, Map, Value};
+
+    /// The digest as first written (before `Canonical`): `to_value`, every map rebuilt with
+    /// sorted keys minus the volatile ones, printed, hashed.
+    fn through_value(value: &impl Serialize) -> String {
+        fn canonical(value: Value) -> Value {
+            match value {
+                Value::Object(map) => {
+                    let sorted: BTreeMap<String, Value> = map
+                        .into_iter()
+                        .filter(|(key, _)| !VOLATILE.contains(&key.as_str()))
+                        .map(|(key, value)| (key, canonical(value)))
+                        .collect();
+                    Value::Object(sorted.into_iter().collect::<Map<_, _>>())
+                }
+                Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+                other => other,
+            }
+        }
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        Sha1::digest(canonical(value).to_string().as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// A sandbox `Service` answer (as the fleet benchmark reads it), `capabilities` cut short.
+    fn service_answer(id: &str, status: &str) -> Value {
+        let node = |n: u32| {
+            json!({
+                "id": format!("node-{n}-{id}"), "name": format!("node{n}-{id}.database.cloud.ovh.net"),
+                "createdAt": "2026-11-22T21:09:00+00:00", "flavor": "db2-4", "region": "GRA",
+                "port": 27017, "role": "STANDARD", "status": status
+            })
+        };
+        json!({
+            "id": id, "engine": "mongodb", "category": "operational",
+            "createdAt": "2026-11-22T21:09:00+00:00", "status": status,
+            "description": "p1-mongo-0000", "plan": "production", "version": "7.0",
+            "flavor": "db2-4", "nodeNumber": 3, "nodes": [node(1), node(2), node(3)],
+            "disk": { "size": 20, "type": "high-speed-gen2" },
+            "storage": { "size": { "unit": "GB", "value": 20 }, "type": "high-speed-gen2" },
+            "ipRestrictions": [
+                { "ip": "10.0.1.0/24", "description": "office", "status": "READY" },
+                { "ip": "2001:db8:1::/48", "description": "vpn \"ü\"", "status": "PENDING" }
+            ],
+            "maintenanceTime": "22:00:00", "backupTime": "01:00:00",
+            "backups": { "regions": ["GRA"], "time": "01:00:00", "retentionDays": 2 },
+            "networkType": "public", "networkId": null, "subnetId": null,
+            "endpoints": [{ "component": "mongodb", "port": 27017, "ssl": true }],
+            "capabilities": {
+                "service": { "create": "disabled", "read": "enabled" },
+                "nodes": { "update": "enabled", "create": "enabled" }
+            },
+            "deletionProtection": false, "enablePrometheus": false
+        })
+    }
+
+    fn user_answer(id: &str, username: &str, status: &str) -> Value {
+        json!({
+            "id": id, "username": username, "createdAt": "2026-11-22T21:09:00+00:00",
+            "status": status, "roles": ["readWrite@app", "read@admin"]
+        })
+    }
+
+    fn domain_answer(domain: &str, status: &str) -> Value {
+        json!({
+            "capabilities": [], "cdn": "none", "domain": domain, "firewall": "none",
+            "ipLocation": null, "isFlushable": false, "ownLog": null, "path": "www",
+            "runtimeId": null, "ssl": false, "status": status, "taskId": null,
+            "vcsStatus": "disabled"
+        })
+    }
+
+    /// Every scope kind, with real-shaped answers: users known and unknown, objects leaving,
+    /// an SSL certificate whose domains come unsorted.
+    fn live_state() -> LiveState {
+        let mut service =
+            mapping::live_service(service_answer("svc-1", "READY"), "mongodb").unwrap();
+        service.users = Some(UsersState::Known {
+            users: vec![
+                mapping::live_user(user_answer("u-2", "app@admin", "READY")).unwrap(),
+                mapping::live_user(user_answer("u-1", "admin@admin", "READY")).unwrap(),
+                mapping::live_user(user_answer("u-3", "old@admin", "DELETING")).unwrap(),
+            ],
+        });
+        let mut unread =
+            mapping::live_service(service_answer("svc-2", "CREATING"), "mongodb").unwrap();
+        unread.users = Some(UsersState::Unknown {
+            reason: "403".into(),
+        });
+        let leaving =
+            mapping::live_service(service_answer("svc-0", "DELETING"), "mongodb").unwrap();
+        let hosting = LiveHosting {
+            primary_login: "shop".into(),
+            default_attached_domain: Some("shop.cluster021.hosting.ovh.net".into()),
+            attached_domains: vec![
+                mapping::attached_domain(domain_answer("www.shop.example", "created")).unwrap(),
+                mapping::attached_domain(domain_answer("old.shop.example", "deleting")).unwrap(),
+            ],
+            ssl: Some(
+                mapping::ssl(
+                    json!({ "provider": "LETSENCRYPT", "status": "created", "regenerable": true,
+                            "type": "DV", "isReportable": false }),
+                    vec!["www.shop.example".into(), "shop.example".into()],
+                )
+                .unwrap(),
+            ),
+            databases: vec![mapping::hosting_database(json!({
+                "name": "shopdb.mysql.db", "user": "shopdb", "type": "mysql", "version": "8.0",
+                "quotaSize": { "unit": "MB", "value": 400 }, "quotaUsed": { "unit": "MB", "value": 3 },
+                "state": "activated", "status": "ok", "lastCheck": "2026-11-22T21:09:00+00:00",
+                "dumps": 2, "mode": "classic", "server": "shopdb.mysql.db", "port": 3306
+            }))
+            .unwrap()],
+        };
+        let stack = mapping::stack(json!({
+            "id": "stack-1", "region": "GRA", "flavor": "s1", "nodes": 2, "version": "8.0",
+            "status": "READY", "createdAt": "2026-11-22T21:09:00+00:00",
+            "lastUpdate": "2026-11-22T21:10:00+00:00", "taskId": 12
+        }))
+        .unwrap();
+        let mut live = LiveState::default();
+        live.scopes.insert(
+            Scope::Database {
+                project: "p1".into(),
+                engine: "mongodb".into(),
+            },
+            ScopeState::Known(LiveScope::Database {
+                services: vec![unread, service, leaving],
+            }),
+        );
+        live.scopes.insert(
+            Scope::Hosting {
+                hosting: "shop.cluster021.hosting.ovh.net".into(),
+            },
+            ScopeState::Known(LiveScope::Hosting(hosting)),
+        );
+        live.scopes.insert(
+            Scope::StackMysql,
+            ScopeState::Known(LiveScope::StackMysql {
+                stacks: vec![stack],
+            }),
+        );
+        live
+    }
+
+    #[test]
+    fn digests_equal_those_of_the_canonical_json_built_through_a_value() {
+        let live = live_state();
+        let digests = live_digests(&live);
+        let mut expected = BTreeMap::new();
+        let mut hosting = None;
+        for (scope, state) in &live.scopes {
+            let ScopeState::Known(known) = state else {
+                continue;
+            };
+            match (scope, known) {
+                (Scope::Database { .. }, LiveScope::Database { services }) => {
+                    let mut ids = Vec::new();
+                    for service in services.iter().filter(|s| s.status != "DELETING") {
+                        ids.push(service.id.as_str());
+                        let key = format!("database/p1/mongodb/{}", service.id);
+                        expected.insert(key.clone(), through_value(service));
+                        if let Some(UsersState::Known { users }) = &service.users {
+                            let mut user_ids = Vec::new();
+                            for user in users.iter().filter(|u| u.status != "DELETING") {
+                                user_ids.push(user.id.as_str());
+                                expected
+                                    .insert(format!("{key}/user/{}", user.id), through_value(user));
+                            }
+                            user_ids.sort();
+                            expected.insert(format!("{key}/user"), through_value(&user_ids));
+                        }
+                    }
+                    ids.sort();
+                    expected.insert("database/p1/mongodb".into(), through_value(&ids));
+                }
+                (Scope::Hosting { .. }, LiveScope::Hosting(live)) => hosting = Some(live),
+                (Scope::StackMysql, LiveScope::StackMysql { stacks }) => {
+                    expected.insert("stackMysql".into(), through_value(&vec!["stack-1"]));
+                    expected.insert("stackMysql/stack-1".into(), through_value(&stacks[0]));
+                }
+                _ => unreachable!(),
+            }
+        }
+        let hosting = hosting.unwrap();
+        let prefix = "hosting/shop.cluster021.hosting.ovh.net";
+        let www = &hosting.attached_domains[0];
+        expected.insert(
+            format!("{prefix}/attachedDomain"),
+            through_value(&vec![www.domain.as_str()]),
+        );
+        expected.insert(
+            format!("{prefix}/attachedDomain/{}", www.domain),
+            through_value(www),
+        );
+        let mut ssl = hosting.ssl.clone();
+        ssl.as_mut().unwrap().domains.sort();
+        expected.insert(format!("{prefix}/ssl"), through_value(&ssl));
+        let db = &hosting.databases[0];
+        expected.insert(
+            format!("{prefix}/database"),
+            through_value(&vec![db.name.as_str()]),
+        );
+        expected.insert(format!("{prefix}/database/{}", db.name), through_value(db));
+
+        assert_eq!(digests, expected);
+        assert_eq!(digests.len(), 13, "{:#?}", digests.keys());
+    }
+
+    #[test]
+    fn a_service_digest_does_not_depend_on_its_users() {
+        let mut live = live_state();
+        let before = live_digests(&live);
+        let Some(ScopeState::Known(LiveScope::Database { services })) =
+            live.scopes.values_mut().next()
+        else {
+            unreachable!()
+        };
+        let service = services.iter_mut().find(|s| s.id == "svc-1").unwrap();
+        let Some(UsersState::Known { users }) = &mut service.users else {
+            unreachable!()
+        };
+        users[0].roles.push("dbAdmin@app".into());
+        let after = live_digests(&live);
+        let changed: Vec<_> = before
+            .keys()
+            .filter(|key| before[*key] != after[*key])
+            .collect();
+        assert_eq!(changed, ["database/p1/mongodb/svc-1/user/u-2"]);
     }
 }

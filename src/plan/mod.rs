@@ -23,6 +23,7 @@
 pub mod model;
 pub mod render;
 
+mod canonical;
 mod database;
 mod diff;
 mod digest;
