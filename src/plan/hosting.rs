@@ -31,7 +31,7 @@ use crate::manifest::model::{
     Resource, Spec,
 };
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct Hostings;
 
@@ -143,6 +143,13 @@ impl ScopePlan<'_, '_> {
             .iter()
             .filter(|d| !is_leaving(&d.status))
             .collect();
+        // The live domains by normalised name (the first wins, as a scan would find it).
+        let mut by_domain: BTreeMap<String, &LiveAttachedDomain> = BTreeMap::new();
+        for &live in &present {
+            by_domain
+                .entry(normalise::domain(&live.domain))
+                .or_insert(live);
+        }
         let mut named = BTreeSet::new();
         let mut needs = SslNeeds {
             domains: BTreeSet::new(),
@@ -157,10 +164,7 @@ impl ScopePlan<'_, '_> {
                 needs.domains.insert(domain.clone());
             }
             let desired = desired_domain(spec);
-            let found = present
-                .iter()
-                .find(|d| normalise::domain(&d.domain) == domain);
-            let planned = match found {
+            let planned = match by_domain.get(&domain) {
                 None => {
                     let body = domain_body(spec, None);
                     let path = format!("{}/attachedDomain", self.base);
@@ -361,14 +365,20 @@ impl ScopePlan<'_, '_> {
             .filter(|d| !is_leaving(&d.status))
             .collect();
         let path = format!("{}/database", self.base);
+        // The live databases by user, case-insensitive (the first wins, as a scan would).
+        let mut by_user: BTreeMap<String, &LiveHostingDatabase> = BTreeMap::new();
+        for &live in &present {
+            by_user
+                .entry(live.user.to_ascii_lowercase())
+                .or_insert(live);
+        }
         let mut named = BTreeSet::new();
         for (resource, spec) in databases {
             let address = &resource.address;
             let user = spec.user.to_ascii_lowercase();
             named.insert(user.clone());
             let create = call("POST", path.clone(), Some(database_body(spec)));
-            let found = present.iter().find(|d| d.user.to_ascii_lowercase() == user);
-            let Some(live) = found else {
+            let Some(&live) = by_user.get(&user) else {
                 let identity = [
                     ("spec.hosting", json!(self.hosting)),
                     ("spec.capability", json!(spec.capability)),

@@ -13,7 +13,7 @@
 
 use super::{Action, Context, Draft};
 use crate::live::{Catalogue, Offer};
-use crate::manifest::model::{Address, DatabaseServiceSpec, Spec};
+use crate::manifest::model::{Address, DatabaseServiceSpec, Kind, Spec};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the plan does with the service's offer.
@@ -28,6 +28,24 @@ enum Stage {
 }
 
 pub(super) fn check(ctx: &Context, draft: &mut Draft) {
+    // The stage of every changed service, looked up by address below rather than scanned for
+    // (services x changes comparisons when a plan creates a fleet).
+    let stages: BTreeMap<Address, Stage> = draft
+        .changes
+        .iter()
+        .filter(|c| c.address.kind == Kind::DatabaseService)
+        .rev() // of two changes to one address, the first wins, as a scan would find it
+        .map(|c| {
+            let stage = if matches!(c.action, Action::Create | Action::Replace { .. })
+                || c.fields.iter().any(|f| f.path == "spec.version")
+            {
+                Stage::Order
+            } else {
+                Stage::Change
+            };
+            (c.address.clone(), stage)
+        })
+        .collect();
     let mut skipped: BTreeMap<String, Vec<Address>> = BTreeMap::new();
     for resource in &ctx.manifests.resources {
         let Spec::DatabaseService(spec) = &resource.spec else {
@@ -43,13 +61,10 @@ pub(super) fn check(ctx: &Context, draft: &mut Draft) {
                 .push(resource.address.clone());
             continue;
         };
-        let change = draft.changes.iter().find(|c| c.address == resource.address);
-        let stage = match change {
-            Some(c) if matches!(c.action, Action::Create | Action::Replace { .. }) => Stage::Order,
-            Some(c) if c.fields.iter().any(|f| f.path == "spec.version") => Stage::Order,
-            Some(_) => Stage::Change,
-            None => Stage::Keep,
-        };
+        let stage = stages
+            .get(&resource.address)
+            .copied()
+            .unwrap_or(Stage::Keep);
         let service = Service {
             address: &resource.address,
             project: &project,
