@@ -62,19 +62,26 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Manifes
     loader.diagnostics.append(&mut loader.checker.diagnostics);
     if loader.diagnostics.is_empty() {
         let mut resources = resources;
-        resources.sort_by(|a, b| a.address.cmp(&b.address));
+        // Addresses are unique here (a duplicate is a diagnostic), so an unstable sort gives
+        // the same order, in place: a stable one allocates a buffer of half the resources.
+        resources.sort_unstable_by(|a, b| a.address.cmp(&b.address));
         return Ok(ManifestSet {
             defaults,
             resources,
         });
     }
     let mut all = Diagnostics::new();
+    let mut sources: BTreeMap<PathBuf, String> = loader
+        .sources
+        .into_iter()
+        .map(|(file, text)| (file, String::from(&*text)))
+        .collect();
     for mask in std::mem::take(&mut loader.checker.masks.0) {
-        if let Some(text) = loader.sources.get_mut(&mask.file) {
+        if let Some(text) = sources.get_mut(&mask.file) {
             mask_range(text, mask.offset, mask.len);
         }
     }
-    for (file, text) in loader.sources {
+    for (file, text) in sources {
         all.add_source(&file, Arc::from(text));
     }
     for diagnostic in loader.diagnostics {
@@ -105,7 +112,7 @@ struct Loader<'a> {
     checker: Checker<'a>,
     diagnostics: Vec<Diagnostic>,
     /// Every file read, for underlining.
-    sources: BTreeMap<PathBuf, String>,
+    sources: BTreeMap<PathBuf, Arc<str>>,
 }
 
 impl Loader<'_> {
@@ -225,7 +232,8 @@ impl Loader<'_> {
         }
     }
 
-    fn read(&mut self, file: &Path) -> Option<String> {
+    /// The text of `file`, kept in `sources` (shared, not copied).
+    fn read(&mut self, file: &Path) -> Option<Arc<str>> {
         let bytes = match std::fs::read(file) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -238,7 +246,8 @@ impl Loader<'_> {
         };
         match String::from_utf8(bytes) {
             Ok(text) => {
-                self.sources.insert(file.to_path_buf(), text.clone());
+                let text: Arc<str> = Arc::from(text);
+                self.sources.insert(file.to_path_buf(), Arc::clone(&text));
                 Some(text)
             }
             Err(_) => {

@@ -12,7 +12,8 @@ use super::schema::quoted_list;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// Checks `docs`, fills in defaults, and returns the valid resources (in document order).
+/// Checks `docs`, fills in defaults, and returns the valid resources (in document order),
+/// their specs moved out of `docs`.
 pub(crate) fn validate(
     docs: &mut [Parsed],
     defaults: &ProjectDefaults,
@@ -31,16 +32,19 @@ pub(crate) fn validate(
             rules.document(doc, defaults);
         }
     }
-    let docs: Vec<&Parsed> = first.iter().map(|&i| &docs[i]).collect();
-    rules.references(&docs);
-    rules.cycles(&docs);
-    rules.one_manifest_per_object(&docs);
-    docs.iter()
-        .filter_map(|doc| {
+    let firsts: Vec<&Parsed> = first.iter().map(|&i| &docs[i]).collect();
+    rules.references(&firsts);
+    rules.cycles(&firsts);
+    rules.one_manifest_per_object(&firsts);
+    // Moved out, not cloned: the checked documents are not used after this.
+    first
+        .into_iter()
+        .filter_map(|i| {
+            let doc = &mut docs[i];
             Some(Resource {
+                spec: doc.spec.take()?,
                 address: doc.address.clone(),
                 span: doc.root.span.clone(),
-                spec: doc.spec.clone()?,
             })
         })
         .collect()
@@ -414,21 +418,20 @@ impl Rules<'_> {
     fn cycles(&mut self, docs: &[&Parsed]) {
         let by_address: BTreeMap<&Address, &Parsed> =
             docs.iter().map(|d| (&d.address, *d)).collect();
-        let mut edges: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+        let mut edges: BTreeMap<&Address, Vec<&Address>> = BTreeMap::new();
         for doc in docs {
             let targets = doc
                 .spec
                 .iter()
                 .flat_map(Spec::references)
                 .filter(|(field, _)| !doc.failed(field))
-                .map(|(_, target)| target)
-                .filter(|target| by_address.contains_key(target))
+                .filter_map(|(_, target)| by_address.get_key_value(&target).map(|(k, _)| *k))
                 .collect();
-            edges.insert(doc.address.clone(), targets);
+            edges.insert(&doc.address, targets);
         }
         for cycle in cycles(&edges) {
-            let doc = by_address[&cycle[0]];
-            let next = &cycle[1 % cycle.len()];
+            let doc = by_address[cycle[0]];
+            let next = cycle[1 % cycle.len()];
             let field = doc
                 .spec
                 .iter()
@@ -602,105 +605,115 @@ fn is_time_of_day(text: &str) -> bool {
 /// component of several nodes, or a node with an edge to itself), each as its members in edge
 /// order starting from its smallest member. Deterministic: components and paths follow `Ord`.
 pub(crate) fn cycles<N: Ord + Clone>(edges: &BTreeMap<N, Vec<N>>) -> Vec<Vec<N>> {
-    // Tarjan's algorithm, iterative.
-    struct State<N> {
-        index: BTreeMap<N, usize>,
-        low: BTreeMap<N, usize>,
-        on_stack: BTreeSet<N>,
-        stack: Vec<N>,
-        components: Vec<Vec<N>>,
-    }
-    let mut st = State {
-        index: BTreeMap::new(),
-        low: BTreeMap::new(),
-        on_stack: BTreeSet::new(),
-        stack: Vec::new(),
-        components: Vec::new(),
+    // The nodes numbered in their order, so that the search works on numbers (no map lookups,
+    // no clones) and numbers compare as the nodes do.
+    let mut nodes: Vec<&N> = edges.keys().chain(edges.values().flatten()).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let number = |n: &N| {
+        nodes
+            .binary_search(&n)
+            .expect("every node of the graph is numbered")
     };
-    let no_edges = Vec::new();
-    let successors = |n: &N| edges.get(n).unwrap_or(&no_edges);
-    for start in edges.keys() {
-        if st.index.contains_key(start) {
+    let successors: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|n| {
+            edges
+                .get(*n)
+                .map_or_else(Vec::new, |m| m.iter().map(number).collect())
+        })
+        .collect();
+
+    // Tarjan's algorithm, iterative.
+    const UNSEEN: usize = usize::MAX;
+    let mut index = vec![UNSEEN; nodes.len()];
+    let mut low = vec![0; nodes.len()];
+    let mut on_stack = vec![false; nodes.len()];
+    let mut stack = Vec::new();
+    let mut components: Vec<Vec<usize>> = Vec::new();
+    let mut visited = 0;
+    for start in edges.keys().map(number) {
+        if index[start] != UNSEEN {
             continue;
         }
         // (node, next successor to look at)
-        let mut work: Vec<(N, usize)> = vec![(start.clone(), 0)];
+        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
         while let Some((node, next)) = work.pop() {
             if next == 0 {
-                let i = st.index.len();
-                st.index.insert(node.clone(), i);
-                st.low.insert(node.clone(), i);
-                st.stack.push(node.clone());
-                st.on_stack.insert(node.clone());
+                index[node] = visited;
+                low[node] = visited;
+                visited += 1;
+                stack.push(node);
+                on_stack[node] = true;
             }
-            let succ = successors(&node);
+            let succ = &successors[node];
             if next < succ.len() {
-                work.push((node.clone(), next + 1));
-                let child = &succ[next];
-                if !st.index.contains_key(child) {
-                    work.push((child.clone(), 0));
-                } else if st.on_stack.contains(child) {
-                    let low = st.low[&node].min(st.index[child]);
-                    st.low.insert(node, low);
+                work.push((node, next + 1));
+                let child = succ[next];
+                if index[child] == UNSEEN {
+                    work.push((child, 0));
+                } else if on_stack[child] {
+                    low[node] = low[node].min(index[child]);
                 }
                 continue;
             }
-            if let Some((parent, _)) = work.last() {
-                let low = st.low[parent].min(st.low[&node]);
-                st.low.insert(parent.clone(), low);
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[node]);
             }
-            if st.low[&node] == st.index[&node] {
+            if low[node] == index[node] {
                 let mut component = Vec::new();
-                while let Some(member) = st.stack.pop() {
-                    st.on_stack.remove(&member);
-                    let done = member == node;
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
                     component.push(member);
-                    if done {
+                    if member == node {
                         break;
                     }
                 }
-                st.components.push(component);
+                components.push(component);
             }
         }
     }
-    let mut found = Vec::new();
-    for component in st.components {
-        let members: BTreeSet<&N> = component.iter().collect();
-        let smallest = (*members.iter().next().expect("a component has a member")).clone();
-        if members.len() == 1 && !successors(&smallest).contains(&smallest) {
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    for component in components {
+        let members: BTreeSet<usize> = component.into_iter().collect();
+        let smallest = *members.first().expect("a component has a member");
+        if members.len() == 1 && !successors[smallest].contains(&smallest) {
             continue;
         }
         // The shortest way back to `smallest` inside the component (breadth first).
-        let mut previous: BTreeMap<&N, &N> = BTreeMap::new();
-        let mut queue = std::collections::VecDeque::from([&smallest]);
+        let mut previous: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([smallest]);
         let mut last = None;
         'search: while let Some(n) = queue.pop_front() {
-            for m in successors(n) {
-                if !members.contains(m) {
+            for &m in &successors[n] {
+                if !members.contains(&m) {
                     continue;
                 }
-                if *m == smallest {
+                if m == smallest {
                     last = Some(n);
                     break 'search;
                 }
-                if !previous.contains_key(m) {
-                    previous.insert(m, n);
+                if let std::collections::btree_map::Entry::Vacant(entry) = previous.entry(m) {
+                    entry.insert(n);
                     queue.push_back(m);
                 }
             }
         }
         let mut path = Vec::new();
         let mut at = last.expect("a cycle goes back to its start");
-        while *at != smallest {
-            path.push(at.clone());
-            at = previous[at];
+        while at != smallest {
+            path.push(at);
+            at = previous[&at];
         }
-        path.push(smallest.clone());
+        path.push(smallest);
         path.reverse();
         found.push(path);
     }
     found.sort();
     found
+        .into_iter()
+        .map(|path| path.into_iter().map(|i| nodes[i].clone()).collect())
+        .collect()
 }
 
 #[cfg(test)]
