@@ -174,8 +174,15 @@ pub struct ManifestSet {
 }
 
 impl ManifestSet {
+    /// The resource at `address`: a binary search, the resources being sorted by address
+    /// (a scan for each of n lookups made planning quadratic); a set built unsorted by hand is
+    /// still searched whole before `None`.
     pub fn get(&self, address: &Address) -> Option<&Resource> {
-        self.resources.iter().find(|r| &r.address == address)
+        let i = self.resources.partition_point(|r| r.address < *address);
+        match self.resources.get(i) {
+            Some(r) if r.address == *address => Some(r),
+            _ => self.resources.iter().find(|r| r.address == *address),
+        }
     }
 }
 
@@ -404,6 +411,55 @@ pub struct ManagedStackMysqlSpec {
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+
+    fn user(name: &str) -> Resource {
+        Resource {
+            address: Address {
+                kind: Kind::DatabaseUser,
+                name: name.into(),
+            },
+            span: Span {
+                file: "m.yaml".into(),
+                line: 1,
+                column: 1,
+                offset: 0,
+                len: 0,
+            },
+            spec: Spec::DatabaseUser(DatabaseUserSpec {
+                service: "db".into(),
+                username: name.into(),
+                roles: vec![],
+            }),
+        }
+    }
+
+    #[test]
+    fn get_finds_a_resource_in_a_sorted_set_and_in_one_built_unsorted() {
+        let address = |name: &str| Address {
+            kind: Kind::DatabaseUser,
+            name: name.into(),
+        };
+        let sorted = ManifestSet {
+            defaults: ProjectDefaults::default(),
+            resources: ["a", "b", "c", "d"].map(user).into(),
+        };
+        let unsorted = ManifestSet {
+            defaults: ProjectDefaults::default(),
+            resources: ["d", "a", "c", "b"].map(user).into(),
+        };
+        for set in [&sorted, &unsorted] {
+            for name in ["a", "b", "c", "d"] {
+                let found = set.get(&address(name)).map(|r| &r.address);
+                assert_eq!(found, Some(&address(name)));
+            }
+            assert!(set.get(&address("e")).is_none());
+            let service = Address {
+                kind: Kind::DatabaseService,
+                name: "a".into(),
+            };
+            assert!(set.get(&service).is_none());
+        }
+    }
 
     #[test]
     fn a_secret_file_loses_one_trailing_line_break() {
