@@ -26,9 +26,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(span: Span, field: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+    pub fn new(
+        span: impl Into<Span>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
-            span,
+            span: span.into(),
             field: field.into(),
             message: message.into(),
             hint: None,

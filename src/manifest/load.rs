@@ -7,7 +7,7 @@ use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics};
 use super::model::*;
 use super::schema::{quoted_list, Checker};
 use super::validate;
-use super::yaml::{self, Node, Value as Yaml};
+use super::yaml::{self, Node, Place, Value as Yaml};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,9 +21,9 @@ pub(crate) struct Parsed {
     pub file: PathBuf,
     pub root: Node,
     pub address: Address,
-    pub name_span: Span,
+    pub name_span: Place,
     /// The `spec` key, where problems about the spec as a whole are reported.
-    pub spec_at: Span,
+    pub spec_at: Place,
     pub spec: Option<Spec>,
     /// Paths of values that were bad or missing (already reported): `spec` holds placeholders
     /// there, which the rules must not judge.
@@ -47,7 +47,7 @@ impl Parsed {
     /// Where `field` (a path such as `spec.ipRestrictions[1].ip`) is written, or the closest
     /// thing that is.
     pub fn span(&self, field: &str) -> Span {
-        self.root.span_at(field, &self.root.span)
+        Span::from(self.root.span_at(field, &self.root.span))
     }
 }
 

@@ -10,7 +10,7 @@
 use super::diagnostic::{did_you_mean, Diagnostic};
 use super::env::{self, interpolate};
 use super::model::*;
-use super::yaml::{Node, Style, Value as Yaml};
+use super::yaml::{Node, Place, Style, Value as Yaml};
 use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -174,7 +174,7 @@ impl<'a> Checker<'a> {
 
     /// Checks the `spec` of a `kind`; `at` is where the `spec` key is (for missing fields).
     /// None only when the spec is not even a map.
-    pub fn spec(&mut self, kind: Kind, node: &Node, at: &super::Span) -> Option<Value> {
+    pub fn spec(&mut self, kind: Kind, node: &Node, at: &Place) -> Option<Value> {
         let schema = schemas().specs[&kind].clone();
         let value = self.check(node, &schema, "spec", at);
         if value.is_none() {
@@ -184,7 +184,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks a node against the named `$defs` entry (`Metadata`, `ProjectDefaults`).
-    pub fn def(&mut self, name: &str, node: &Node, path: &str, at: &super::Span) -> Option<Value> {
+    pub fn def(&mut self, name: &str, node: &Node, path: &str, at: &Place) -> Option<Value> {
         let schema = json!({ "$ref": format!("#/$defs/{name}") });
         self.check(node, &schema, path, at)
     }
@@ -196,13 +196,7 @@ impl<'a> Checker<'a> {
     /// `node` checked against `schema`: the plain value for serde, or None when it cannot be
     /// used (every reason is in `diagnostics`). `at` is the key holding `node`, where a missing
     /// field is reported.
-    fn check(
-        &mut self,
-        node: &Node,
-        schema: &Value,
-        path: &str,
-        at: &super::Span,
-    ) -> Option<Value> {
+    fn check(&mut self, node: &Node, schema: &Value, path: &str, at: &Place) -> Option<Value> {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             let name = reference.strip_prefix("#/$defs/").unwrap_or(reference);
             if name == "SecretRef" {
@@ -282,13 +276,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn union(
-        &mut self,
-        node: &Node,
-        branches: &[Value],
-        path: &str,
-        at: &super::Span,
-    ) -> Option<Value> {
+    fn union(&mut self, node: &Node, branches: &[Value], path: &str, at: &Place) -> Option<Value> {
         if node.is_null() && branches.iter().any(is_null_schema) {
             return Some(Value::Null);
         }
@@ -313,13 +301,7 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn object(
-        &mut self,
-        node: &Node,
-        schema: &Value,
-        path: &str,
-        at: &super::Span,
-    ) -> Option<Value> {
+    fn object(&mut self, node: &Node, schema: &Value, path: &str, at: &Place) -> Option<Value> {
         let entries = node.as_map().unwrap_or_default();
         let empty = Map::new();
         let properties = schema
@@ -573,7 +555,7 @@ impl<'a> Checker<'a> {
                 "write `{key}: {{ fromEnv: {name} }}`: a secret is read when it is needed, never interpolated into a manifest"
             ),
             None => {
-                self.masks.0.push(node.span.clone());
+                self.masks.0.push(node.span.clone().into());
                 format!(
                     "keep it out of the manifest: `{key}: {{ fromEnv: NAME }}` (an environment variable) or `{key}: {{ fromFile: path }}` (a file, relative to this manifest)"
                 )

@@ -44,7 +44,7 @@ pub(crate) fn validate(
             Some(Resource {
                 spec: doc.spec.take()?,
                 address: doc.address.clone(),
-                span: doc.root.span.clone(),
+                span: Span::from(&doc.root.span),
             })
         })
         .collect()
@@ -252,7 +252,7 @@ impl Rules<'_> {
             let at = if doc.root.at(&path).is_some() {
                 doc.span(&path)
             } else {
-                doc.spec_at.clone()
+                Span::from(&doc.spec_at)
             };
             self.out.push(
                 Diagnostic::new(at, path, format!("`{field}` is empty"))

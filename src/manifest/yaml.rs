@@ -1,4 +1,4 @@
-//! YAML text -> located trees: every key, scalar and collection carries its `Span`. The only
+//! YAML text -> located trees: every key, scalar and collection carries its `Place`. The only
 //! module that touches the YAML crate.
 //!
 //! Why the parser and not serde-saphyr's deserializer: validation must report every problem of
@@ -18,13 +18,52 @@ use super::diagnostic::Diagnostic;
 use super::model::Span;
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span as YamlSpan};
 use std::collections::HashMap;
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
+
+/// Where a node is written: a `Span` whose file is shared by every node of the file, so that
+/// placing a node allocates nothing. It becomes a `Span` (`Span::from`) only where one is kept:
+/// a diagnostic, a resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub file: Arc<Path>,
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl From<&Place> for Span {
+    fn from(place: &Place) -> Span {
+        Span {
+            file: place.file.to_path_buf(),
+            line: place.line,
+            column: place.column,
+            offset: place.offset,
+            len: place.len,
+        }
+    }
+}
+
+impl From<Place> for Span {
+    fn from(place: Place) -> Span {
+        Span::from(&place)
+    }
+}
+
+impl fmt::Display for Place {
+    /// As `Span` shows itself: `file:line:column`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
 
 /// A located YAML node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Scalars: the scalar as written (quotes included). Collections: a point where they start.
-    pub span: Span,
+    pub span: Place,
     pub value: Value,
 }
 
@@ -55,7 +94,7 @@ pub enum Style {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub key: String,
-    pub key_span: Span,
+    pub key_span: Place,
     pub value: Node,
 }
 
@@ -106,7 +145,7 @@ impl Node {
 
     /// Where to point for `path`: the value when there, else the deepest present ancestor's
     /// key (a missing field is reported at the map that lacks it).
-    pub fn span_at(&self, path: &str, fallback: &Span) -> Span {
+    pub fn span_at(&self, path: &str, fallback: &Place) -> Place {
         let mut node = self;
         let mut best = fallback.clone();
         for step in path_steps(path) {
@@ -179,7 +218,7 @@ fn path_steps(path: &str) -> Vec<Step<'_>> {
 /// and parsing resumes at the next document, so one bad document does not hide the others.
 pub fn parse(file: &Path, text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut builder = Builder {
-        file,
+        file: Arc::from(file),
         text,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -219,20 +258,20 @@ pub fn parse(file: &Path, text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
 
 enum Frame {
     Seq {
-        span: Span,
+        span: Place,
         anchor: usize,
         items: Vec<Node>,
     },
     Map {
-        span: Span,
+        span: Place,
         anchor: usize,
         entries: Vec<Entry>,
-        key: Option<Result<(String, Span), ()>>,
+        key: Option<Result<(String, Place), ()>>,
     },
 }
 
 struct Builder<'a> {
-    file: &'a Path,
+    file: Arc<Path>,
     text: &'a str,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -242,7 +281,7 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn span(&self, start: &Marker, end: &Marker) -> Span {
+    fn span(&self, start: &Marker, end: &Marker) -> Place {
         let offset = start
             .byte_offset()
             .unwrap_or(start.index())
@@ -251,8 +290,8 @@ impl Builder<'_> {
             .byte_offset()
             .unwrap_or(end.index())
             .clamp(offset, self.text.len());
-        Span {
-            file: self.file.to_path_buf(),
+        Place {
+            file: Arc::clone(&self.file),
             line: start.line(),
             column: start.col() + 1,
             offset,
@@ -373,7 +412,7 @@ impl Builder<'_> {
         }
     }
 
-    fn unsupported_tag(&mut self, span: &Span, tag: &str) {
+    fn unsupported_tag(&mut self, span: &Place, tag: &str) {
         self.diagnostics.push(
             Diagnostic::new(span.clone(), "", format!("unsupported YAML tag `{tag}`"))
                 .with_hint("remove the tag; the field's type decides how a value is read"),
