@@ -5,11 +5,11 @@
 //! `Value`, map or `String` is built on the way, which is what made the stale-plan digests
 //! (`digest`) cost most of a plan.
 //!
-//! How a map is sorted without being rebuilt: its values are written one after the other as
-//! they come, each recorded as a byte range (its key is kept in a side buffer); at the map's
-//! end, when the keys did not come sorted, the body is moved aside and written back in key
-//! order. A value is itself canonical by the time its map ends, so every depth is sorted. The
-//! buffers are reused from one value to the next.
+//! How a map is sorted without being rebuilt: its entries (`"key":value`) are written one
+//! after the other as they come, each recorded as a byte range (its key, unescaped, is kept in
+//! a side buffer); at the map's end, when the keys did not come sorted, the body is moved aside
+//! and written back in key order. A value is itself canonical by the time its map ends, so
+//! every depth is sorted. The buffers are reused from one value to the next.
 
 use serde::ser::{self, Serialize};
 use std::fmt;
@@ -79,13 +79,12 @@ impl Canonical {
         &self.out
     }
 
-    fn dropped(&self, key: &str) -> bool {
-        self.drop.contains(&key)
+    fn dropped(&self, key: &[u8]) -> bool {
+        self.drop.iter().any(|d| d.as_bytes() == key)
     }
 
     fn string(&mut self, s: &str) {
-        // serde_json's own escaping, as `Value::to_string` uses it.
-        serde_json::to_writer(&mut self.out, s).expect("writing to a Vec does not fail");
+        write_string(&mut self.out, s);
     }
 
     fn number(&mut self, n: impl Serialize) {
@@ -93,6 +92,9 @@ impl Canonical {
     }
 
     fn map(&mut self, skip: bool) -> Map<'_> {
+        if !skip {
+            self.out.push(b'{');
+        }
         Map {
             from_entry: self.entries.len(),
             from_key: self.keys.len(),
@@ -118,7 +120,7 @@ impl Canonical {
     /// `true`: skip the value) when `variant` is dropped.
     fn open_variant(&mut self, variant: &str) -> bool {
         self.out.push(b'{');
-        if self.dropped(variant) {
+        if self.dropped(variant.as_bytes()) {
             return true;
         }
         self.string(variant);
@@ -127,21 +129,49 @@ impl Canonical {
     }
 }
 
-/// A map or struct being written.
+/// A key's range in `keys` and where its entry starts in `out`.
+type Pending = ((usize, usize), usize);
+
+/// A map or struct being written: `{` then its entries (`"key":value`) as they come, comma
+/// separated, each recorded in `entries`; `finish` puts them in key order.
 pub struct Map<'a> {
     c: &'a mut Canonical,
     from_entry: usize,
     from_key: usize,
+    /// Where the first entry starts (after the `{`).
     from_out: usize,
-    /// The key of the value to come, `None` when it is dropped.
-    pending: Option<(usize, usize)>,
+    /// The key of the value to come and where its entry starts, `None` when it is dropped.
+    pending: Option<Pending>,
     /// The whole map belongs to a dropped variant: write nothing.
     skip: bool,
 }
 
 impl<'a> Map<'a> {
-    fn value<T: Serialize + ?Sized>(&mut self, key: (usize, usize), value: &T) -> Result {
-        let start = self.c.out.len();
+    /// Starts the entry of `key`: the key into `keys` (for sorting), `"key":` into `out`.
+    /// Returns the key's range in `keys` and where the entry starts, or `None` (and writes
+    /// nothing) when the key is dropped.
+    fn begin(&mut self, key: &str) -> Option<Pending> {
+        if self.c.dropped(key.as_bytes()) {
+            return None;
+        }
+        let Canonical { out, keys, .. } = &mut *self.c;
+        let from = keys.len();
+        keys.extend_from_slice(key.as_bytes());
+        if out.len() > self.from_out {
+            out.push(b',');
+        }
+        let start = out.len();
+        write_string(out, key);
+        out.push(b':');
+        Some(((from, keys.len()), start))
+    }
+
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        key: (usize, usize),
+        start: usize,
+        value: &T,
+    ) -> Result {
         value.serialize(&mut *self.c)?;
         let end = self.c.out.len();
         self.c.entries.push(Entry {
@@ -152,16 +182,17 @@ impl<'a> Map<'a> {
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        if self.skip || self.c.dropped(key) {
+        if self.skip {
             return Ok(());
         }
-        let start = self.c.keys.len();
-        self.c.keys.extend_from_slice(key.as_bytes());
-        self.value((start, self.c.keys.len()), value)
+        match self.begin(key) {
+            Some((key, start)) => self.value(key, start, value),
+            None => Ok(()),
+        }
     }
 
-    /// Writes the map's entries back in key order (the last of equal keys wins, as in a
-    /// map rebuilt from them) and hands the buffers back.
+    /// Puts the map's entries in key order, when they did not come in it (the last of equal
+    /// keys wins, as in a map rebuilt from them), closes it and hands the buffers back.
     fn finish(self) -> Result<&'a mut Canonical> {
         let c = self.c;
         if self.skip {
@@ -179,29 +210,60 @@ impl<'a> Map<'a> {
         if !mine.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
             // Stable: of equal keys, the later stays last.
             mine.sort_by(|a, b| key(a).cmp(key(b)));
-        }
-        scratch.clear();
-        scratch.extend_from_slice(&out[self.from_out..]);
-        out.truncate(self.from_out);
-        out.push(b'{');
-        for (i, entry) in mine.iter().enumerate() {
-            if mine.get(i + 1).is_some_and(|next| key(next) == key(entry)) {
-                continue;
+            scratch.clear();
+            scratch.extend_from_slice(&out[self.from_out..]);
+            out.truncate(self.from_out);
+            for (i, entry) in mine.iter().enumerate() {
+                if mine.get(i + 1).is_some_and(|next| key(next) == key(entry)) {
+                    continue;
+                }
+                if out.len() > self.from_out {
+                    out.push(b',');
+                }
+                let (start, end) = (entry.value.0 - self.from_out, entry.value.1 - self.from_out);
+                out.extend_from_slice(&scratch[start..end]);
             }
-            if out.len() > self.from_out + 1 {
-                out.push(b',');
-            }
-            let name = std::str::from_utf8(key(entry)).expect("keys are written from strs");
-            serde_json::to_writer(&mut *out, name).expect("writing to a Vec does not fail");
-            out.push(b':');
-            let (start, end) = (entry.value.0 - self.from_out, entry.value.1 - self.from_out);
-            out.extend_from_slice(&scratch[start..end]);
         }
         out.push(b'}');
         entries.truncate(self.from_entry);
         keys.truncate(self.from_key);
         Ok(c)
     }
+}
+
+/// `s` as a JSON string, escaped as serde_json escapes it (which only the rare string with a
+/// quote, a backslash or a control character needs).
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec does not fail");
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether `bytes` hold a byte JSON escapes: below 0x20, `"` or `\`. Eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when a byte of `x` is zero, or below `n` (n <= 0x80).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("chunks of eight"));
+        if below(x, 0x20) | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// A sequence being written.
@@ -485,25 +547,15 @@ impl ser::SerializeMap for Map<'_> {
     type Error = Unsupported;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
-        if self.skip {
-            return Ok(());
-        }
-        let start = self.c.keys.len();
-        key.serialize(KeyWriter(&mut self.c.keys))?;
-        let end = self.c.keys.len();
-        let name = std::str::from_utf8(&self.c.keys[start..end]).expect("keys are strs");
-        if self.c.dropped(name) {
-            self.c.keys.truncate(start);
-            self.pending = None;
-        } else {
-            self.pending = Some((start, end));
+        if !self.skip {
+            self.pending = key.serialize(KeyWriter(self))?;
         }
         Ok(())
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         match self.pending.take() {
-            Some(key) if !self.skip => self.value(key, value),
+            Some((key, start)) if !self.skip => self.value(key, start, value),
             _ => Ok(()),
         }
     }
@@ -540,13 +592,12 @@ impl ser::SerializeStructVariant for Variant<Map<'_>> {
     }
 }
 
-/// Writes a map key as its string, unescaped, as `to_value` turns keys into strings.
-struct KeyWriter<'a>(&'a mut Vec<u8>);
+/// Starts a map's entry with its key, turned into a string as `to_value` turns keys.
+struct KeyWriter<'m, 'a>(&'m mut Map<'a>);
 
-impl KeyWriter<'_> {
-    fn text(self, text: &str) -> Result {
-        self.0.extend_from_slice(text.as_bytes());
-        Ok(())
+impl KeyWriter<'_, '_> {
+    fn text(self, text: &str) -> Result<Option<Pending>> {
+        Ok(self.0.begin(text))
     }
 
     fn refuse<T>(what: &str) -> Result<T> {
@@ -556,98 +607,103 @@ impl KeyWriter<'_> {
     }
 }
 
-impl ser::Serializer for KeyWriter<'_> {
-    type Ok = ();
+impl ser::Serializer for KeyWriter<'_, '_> {
+    type Ok = Option<Pending>;
     type Error = Unsupported;
-    type SerializeSeq = ser::Impossible<(), Unsupported>;
-    type SerializeTuple = ser::Impossible<(), Unsupported>;
-    type SerializeTupleStruct = ser::Impossible<(), Unsupported>;
-    type SerializeTupleVariant = ser::Impossible<(), Unsupported>;
-    type SerializeMap = ser::Impossible<(), Unsupported>;
-    type SerializeStruct = ser::Impossible<(), Unsupported>;
-    type SerializeStructVariant = ser::Impossible<(), Unsupported>;
+    type SerializeSeq = ser::Impossible<Option<Pending>, Unsupported>;
+    type SerializeTuple = ser::Impossible<Option<Pending>, Unsupported>;
+    type SerializeTupleStruct = ser::Impossible<Option<Pending>, Unsupported>;
+    type SerializeTupleVariant = ser::Impossible<Option<Pending>, Unsupported>;
+    type SerializeMap = ser::Impossible<Option<Pending>, Unsupported>;
+    type SerializeStruct = ser::Impossible<Option<Pending>, Unsupported>;
+    type SerializeStructVariant = ser::Impossible<Option<Pending>, Unsupported>;
 
-    fn serialize_bool(self, v: bool) -> Result {
+    fn serialize_bool(self, v: bool) -> Result<Option<Pending>> {
         self.text(if v { "true" } else { "false" })
     }
 
-    fn serialize_i8(self, v: i8) -> Result {
+    fn serialize_i8(self, v: i8) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_i16(self, v: i16) -> Result {
+    fn serialize_i16(self, v: i16) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_i32(self, v: i32) -> Result {
+    fn serialize_i32(self, v: i32) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_i64(self, v: i64) -> Result {
+    fn serialize_i64(self, v: i64) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_i128(self, v: i128) -> Result {
+    fn serialize_i128(self, v: i128) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_u8(self, v: u8) -> Result {
+    fn serialize_u8(self, v: u8) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_u16(self, v: u16) -> Result {
+    fn serialize_u16(self, v: u16) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_u32(self, v: u32) -> Result {
+    fn serialize_u32(self, v: u32) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_u64(self, v: u64) -> Result {
+    fn serialize_u64(self, v: u64) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_u128(self, v: u128) -> Result {
+    fn serialize_u128(self, v: u128) -> Result<Option<Pending>> {
         self.text(&v.to_string())
     }
 
-    fn serialize_f32(self, _v: f32) -> Result {
+    fn serialize_f32(self, _v: f32) -> Result<Option<Pending>> {
         Self::refuse("a float")
     }
 
-    fn serialize_f64(self, _v: f64) -> Result {
+    fn serialize_f64(self, _v: f64) -> Result<Option<Pending>> {
         Self::refuse("a float")
     }
 
-    fn serialize_char(self, v: char) -> Result {
+    fn serialize_char(self, v: char) -> Result<Option<Pending>> {
         self.text(v.encode_utf8(&mut [0; 4]))
     }
 
-    fn serialize_str(self, v: &str) -> Result {
+    fn serialize_str(self, v: &str) -> Result<Option<Pending>> {
         self.text(v)
     }
 
-    fn serialize_bytes(self, _v: &[u8]) -> Result {
+    fn serialize_bytes(self, _v: &[u8]) -> Result<Option<Pending>> {
         Self::refuse("bytes")
     }
 
-    fn serialize_none(self) -> Result {
+    fn serialize_none(self) -> Result<Option<Pending>> {
         Self::refuse("none")
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result {
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<Option<Pending>> {
         Self::refuse("an option")
     }
 
-    fn serialize_unit(self) -> Result {
+    fn serialize_unit(self) -> Result<Option<Pending>> {
         Self::refuse("unit")
     }
 
-    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Option<Pending>> {
         Self::refuse("unit")
     }
 
-    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &str) -> Result {
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &str,
+    ) -> Result<Option<Pending>> {
         self.text(variant)
     }
 
@@ -655,7 +711,7 @@ impl ser::Serializer for KeyWriter<'_> {
         self,
         _name: &'static str,
         value: &T,
-    ) -> Result {
+    ) -> Result<Option<Pending>> {
         value.serialize(self)
     }
 
@@ -665,7 +721,7 @@ impl ser::Serializer for KeyWriter<'_> {
         _index: u32,
         _variant: &'static str,
         _value: &T,
-    ) -> Result {
+    ) -> Result<Option<Pending>> {
         Self::refuse("an enum")
     }
 
@@ -845,6 +901,25 @@ mod tests {
             }
         }
         Bytes
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut cases: Vec<String> = (0..=0x7f_u8).map(|b| char::from(b).to_string()).collect();
+        cases.extend(["", "é", "\u{2028}", "\u{10ffff}", "\u{7f}"].map(String::from));
+        for special in ['"', '\\', '\n', '\u{1f}', '\u{0}', ' ', '~', 'é'] {
+            for at in 0..20 {
+                let mut text = "abcdefghijklmnopqrs".to_string();
+                text.insert(at, special);
+                cases.push(text);
+            }
+        }
+        for text in cases {
+            let mut out = Vec::new();
+            write_string(&mut out, &text);
+            let expected = serde_json::to_string(&text).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{text:?}");
+        }
     }
 
     #[test]
