@@ -14,6 +14,7 @@ use super::yaml::{Node, Place, Style, Value as Yaml};
 use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::OnceLock;
 
 /// The JSON Schema of a manifest file's document: a `reconcile/v1` document (`apiVersion`,
@@ -27,6 +28,10 @@ struct Schemas {
     root: Value,
     /// `#/$defs/...` reference of each kind's spec.
     specs: BTreeMap<Kind, Value>,
+    /// `{ "$ref": "#/$defs/{name}" }` for each `$defs` entry, by name.
+    refs: BTreeMap<String, Value>,
+    /// `{}`: any value (a list whose schema has no `items`).
+    any: Value,
 }
 
 fn schemas() -> &'static Schemas {
@@ -85,7 +90,228 @@ fn build() -> Schemas {
         "oneOf": [ { "$ref": "#/$defs/Document" }, defaults ],
         "$defs": defs,
     });
-    Schemas { root, specs }
+    let refs = root["$defs"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| (name.clone(), json!({ "$ref": format!("#/$defs/{name}") })))
+        .collect();
+    Schemas {
+        root,
+        specs,
+        refs,
+        any: json!({}),
+    }
+}
+
+/// The schema compiled for checking, once: one `Rule` per schema object `check` can reach
+/// (from the kinds' specs and the `$defs`), each with what `check` asks of it looked up in
+/// advance. Checking a document then costs no map lookup into the schema, no clone of it.
+struct Compiled {
+    rules: Vec<Rule>,
+    /// The rule of each kind's spec (a `$ref`).
+    specs: BTreeMap<Kind, RuleId>,
+    /// A `$ref` rule to each `$defs` entry, by name (`Checker::def`).
+    refs: BTreeMap<String, RuleId>,
+}
+
+type RuleId = usize;
+
+/// A schema object, compiled.
+struct Rule {
+    /// The schema itself, for what is only needed on the way to a diagnostic or a placeholder.
+    schema: &'static Value,
+    form: Form,
+}
+
+/// What `check` does with a schema, in the order it looks: `$ref`, then (without `type`)
+/// `anyOf`/`oneOf`, then `const`, then the type.
+enum Form {
+    Ref {
+        /// `#/$defs/SecretRef`: a plain string there is an inline secret.
+        secret: bool,
+        /// None when the `$defs` entry does not exist (the node is taken as it is).
+        target: Option<RuleId>,
+    },
+    Union {
+        /// Whether one branch is `{ "type": "null" }`.
+        nullable: bool,
+        /// The other branches.
+        others: Vec<RuleId>,
+    },
+    Const(&'static Value),
+    Typed(Typed),
+}
+
+struct Typed {
+    types: Vec<&'static str>,
+    /// Lists: the items' rule (`{}` when the schema has none).
+    items: RuleId,
+    /// Scalars: the allowed values, when an enum.
+    allowed: Option<&'static [Value]>,
+    /// Maps: every property with its rule, in the schema's order.
+    properties: Vec<(&'static str, RuleId)>,
+    /// Whether the schema lists `properties` (even none), for the hint of a scalar written
+    /// where a map goes.
+    lists_properties: bool,
+    required: Vec<&'static str>,
+    /// `additionalProperties: false`.
+    closed: bool,
+    /// Integers: the range the format and `minimum`/`maximum` allow.
+    minimum: i128,
+    maximum: i128,
+}
+
+impl Typed {
+    fn allows(&self, t: &str) -> bool {
+        self.types.is_empty() || self.types.contains(&t)
+    }
+
+    fn property(&self, key: &str) -> Option<RuleId> {
+        self.properties
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, rule)| *rule)
+    }
+}
+
+fn compiled() -> &'static Compiled {
+    static COMPILED: OnceLock<Compiled> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let schemas = schemas();
+        let mut compiler = Compiler {
+            rules: Vec::new(),
+            seen: BTreeMap::new(),
+        };
+        let specs = schemas
+            .specs
+            .iter()
+            .map(|(kind, spec)| (*kind, compiler.compile(spec)))
+            .collect();
+        let refs = schemas
+            .refs
+            .iter()
+            .map(|(name, reference)| (name.clone(), compiler.compile(reference)))
+            .collect();
+        Compiled {
+            rules: compiler.rules,
+            specs,
+            refs,
+        }
+    })
+}
+
+struct Compiler {
+    rules: Vec<Rule>,
+    /// Schema objects already compiled, by address (they live in the `'static` `Schemas`),
+    /// so that a `$defs` entry is compiled once and references may be cyclic.
+    seen: BTreeMap<*const Value, RuleId>,
+}
+
+impl Compiler {
+    fn compile(&mut self, schema: &'static Value) -> RuleId {
+        if let Some(id) = self.seen.get(&(schema as *const Value)) {
+            return *id;
+        }
+        let id = self.rules.len();
+        self.seen.insert(schema, id);
+        // A stand-in until the form is known (a reference back to it sees the id only).
+        self.rules.push(Rule {
+            schema,
+            form: Form::Ref {
+                secret: false,
+                target: None,
+            },
+        });
+        let form = self.form(schema);
+        self.rules[id].form = form;
+        id
+    }
+
+    fn form(&mut self, schema: &'static Value) -> Form {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.strip_prefix("#/$defs/").unwrap_or(reference);
+            let target = schemas().root["$defs"].get(name);
+            return Form::Ref {
+                secret: name == "SecretRef",
+                target: target.map(|def| self.compile(def)),
+            };
+        }
+        if schema.get("type").is_none() {
+            if let Some(branches) = schema
+                .get("anyOf")
+                .or_else(|| schema.get("oneOf"))
+                .and_then(Value::as_array)
+            {
+                return Form::Union {
+                    nullable: branches.iter().any(is_null_schema),
+                    others: branches
+                        .iter()
+                        .filter(|b| !is_null_schema(b))
+                        .map(|b| self.compile(b))
+                        .collect(),
+                };
+            }
+        }
+        if let Some(value) = schema.get("const") {
+            return Form::Const(value);
+        }
+        let items = self.compile(schema.get("items").unwrap_or(&schemas().any));
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, property)| (name.as_str(), self.compile(property)))
+            .collect();
+        let (minimum, maximum) = integer_range(schema);
+        Form::Typed(Typed {
+            types: type_names(schema),
+            items,
+            allowed: schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice),
+            properties,
+            lists_properties: schema.get("properties").is_some_and(Value::is_object),
+            required: schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+            closed: schema.get("additionalProperties") == Some(&Value::Bool(false)),
+            minimum,
+            maximum,
+        })
+    }
+}
+
+/// The integers `schema` allows: its format's range narrowed by `minimum` and `maximum`.
+fn integer_range(schema: &Value) -> (i128, i128) {
+    let (format_min, format_max): (i128, i128) = match schema.get("format").and_then(Value::as_str)
+    {
+        Some("uint8") => (0, u8::MAX.into()),
+        Some("uint16") => (0, u16::MAX.into()),
+        Some("uint32") => (0, u32::MAX.into()),
+        Some("uint64" | "uint") => (0, u64::MAX.into()),
+        Some("int8") => (i8::MIN.into(), i8::MAX.into()),
+        Some("int16") => (i16::MIN.into(), i16::MAX.into()),
+        Some("int32") => (i32::MIN.into(), i32::MAX.into()),
+        _ => (i64::MIN.into(), i64::MAX.into()),
+    };
+    let minimum = schema
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .map(|m| m.ceil() as i128)
+        .unwrap_or(format_min)
+        .max(format_min);
+    let maximum = schema
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .map(|m| m.floor() as i128)
+        .unwrap_or(format_max)
+        .min(format_max);
+    (minimum, maximum)
 }
 
 /// Where secrets were written inline, to mask in the source kept for rendering.
@@ -108,17 +334,43 @@ pub struct Checker<'a> {
 
 /// Keys whose string value is a secret, wherever they appear.
 fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    ["password", "passwd", "secret", "token"]
-        .iter()
-        .any(|s| key.contains(s))
+    // Case-insensitive `contains`, without lowercasing a copy of every key.
+    ["password", "passwd", "secret", "token"].iter().any(|s| {
+        key.as_bytes()
+            .windows(s.len())
+            .any(|w| w.eq_ignore_ascii_case(s.as_bytes()))
+    })
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+/// A field's path in the document (`spec.ipRestrictions[1].ip`), kept as its parts and
+/// written out only when a diagnostic or `failed` needs it.
+#[derive(Clone, Copy)]
+enum FieldPath<'a> {
+    Root(&'a str),
+    /// `parent.key` (just `key` under an empty parent).
+    Key(&'a FieldPath<'a>, &'a str),
+    /// `parent[index]`.
+    Index(&'a FieldPath<'a>, usize),
+}
+
+impl FieldPath<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            FieldPath::Root(path) => path.is_empty(),
+            FieldPath::Key(parent, key) => parent.is_empty() && key.is_empty(),
+            FieldPath::Index(..) => false,
+        }
+    }
+}
+
+impl fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldPath::Root(path) => f.write_str(path),
+            FieldPath::Key(parent, key) if parent.is_empty() => f.write_str(key),
+            FieldPath::Key(parent, key) => write!(f, "{parent}.{key}"),
+            FieldPath::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
     }
 }
 
@@ -175,8 +427,7 @@ impl<'a> Checker<'a> {
     /// Checks the `spec` of a `kind`; `at` is where the `spec` key is (for missing fields).
     /// None only when the spec is not even a map.
     pub fn spec(&mut self, kind: Kind, node: &Node, at: &Place) -> Option<Value> {
-        let schema = schemas().specs[&kind].clone();
-        let value = self.check(node, &schema, "spec", at);
+        let value = self.check(node, compiled().specs[&kind], &FieldPath::Root("spec"), at);
         if value.is_none() {
             self.failed.push("spec".into());
         }
@@ -185,74 +436,68 @@ impl<'a> Checker<'a> {
 
     /// Checks a node against the named `$defs` entry (`Metadata`, `ProjectDefaults`).
     pub fn def(&mut self, name: &str, node: &Node, path: &str, at: &Place) -> Option<Value> {
-        let schema = json!({ "$ref": format!("#/$defs/{name}") });
-        self.check(node, &schema, path, at)
+        match compiled().refs.get(name) {
+            Some(rule) => self.check(node, *rule, &FieldPath::Root(path), at),
+            // A reference to no definition: the node as it is.
+            None => Some(plain(node)),
+        }
     }
 
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 
-    /// `node` checked against `schema`: the plain value for serde, or None when it cannot be
+    /// `node` checked against `rule`: the plain value for serde, or None when it cannot be
     /// used (every reason is in `diagnostics`). `at` is the key holding `node`, where a missing
     /// field is reported.
-    fn check(&mut self, node: &Node, schema: &Value, path: &str, at: &Place) -> Option<Value> {
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            let name = reference.strip_prefix("#/$defs/").unwrap_or(reference);
-            if name == "SecretRef" {
-                if let Yaml::Scalar(s) = &node.value {
-                    if !s.is_null() {
-                        self.inline_secret(node, &s.text, path);
-                        return None;
+    fn check(&mut self, node: &Node, rule: RuleId, path: &FieldPath, at: &Place) -> Option<Value> {
+        let typed = match &compiled().rules[rule].form {
+            Form::Ref { secret, target } => {
+                if *secret {
+                    if let Yaml::Scalar(s) = &node.value {
+                        if !s.is_null() {
+                            self.inline_secret(node, &s.text, path);
+                            return None;
+                        }
                     }
                 }
+                return match target {
+                    Some(target) => self.check(node, *target, path, at),
+                    None => Some(plain(node)),
+                };
             }
-            let Some(def) = schemas().root["$defs"].get(name) else {
-                return Some(plain(node));
-            };
-            return self.check(node, def, path, at);
-        }
-        if schema.get("type").is_none() {
-            if let Some(branches) = schema
-                .get("anyOf")
-                .or_else(|| schema.get("oneOf"))
-                .and_then(Value::as_array)
-            {
-                return self.union(node, branches, path, at);
+            Form::Union { nullable, others } => {
+                return self.union(node, *nullable, others, path, at)
             }
-        }
-        if let Some(value) = schema.get("const") {
-            return self.constant(node, value, path);
-        }
-        let types = type_names(schema);
-        let allows = |t: &str| types.is_empty() || types.contains(&t);
+            Form::Const(value) => return self.constant(node, value, path),
+            Form::Typed(typed) => typed,
+        };
         if node.is_null() {
-            if allows("null") {
+            if typed.allows("null") {
                 return Some(Value::Null);
             }
             self.push(
                 Diagnostic::new(
                     node.span.clone(),
-                    path,
-                    format!("expected {}, found nothing", expected(&types)),
+                    path.to_string(),
+                    format!("expected {}, found nothing", expected(&typed.types)),
                 )
                 .with_hint("give a value, or remove the key if the field is optional"),
             );
             return None;
         }
         match &node.value {
-            Yaml::Map(_) if allows("object") => self.object(node, schema, path, at),
-            Yaml::Seq(items) if allows("array") => {
-                let item_schema = schema.get("items").cloned().unwrap_or(json!({}));
-                let mut out = Vec::new();
+            Yaml::Map(_) if typed.allows("object") => self.object(node, typed, path, at),
+            Yaml::Seq(items) if typed.allows("array") => {
+                let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    let item_path = format!("{path}[{i}]");
-                    match self.check(item, &item_schema, &item_path, &item.span) {
+                    let item_path = FieldPath::Index(path, i);
+                    match self.check(item, typed.items, &item_path, &item.span) {
                         Some(v) => out.push(v),
                         None => {
                             // Keep the indices of the typed list equal to the source's.
-                            out.push(placeholder(&item_schema));
-                            self.failed.push(item_path);
+                            out.push(placeholder(compiled().rules[typed.items].schema));
+                            self.failed.push(item_path.to_string());
                         }
                     }
                 }
@@ -260,33 +505,43 @@ impl<'a> Checker<'a> {
             }
             Yaml::Scalar(s) => {
                 let text = self.interpolated(node, &s.text, path)?;
-                if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+                if let Some(allowed) = typed.allowed {
                     return self.one_of(node, &text, allowed, path);
                 }
-                self.scalar(node, s.style, text, schema, &types, path)
+                self.scalar(node, s.style, text, typed, path)
             }
             _ => {
                 self.push(Diagnostic::new(
                     node.span.clone(),
-                    path,
-                    format!("expected {}, found {}", expected(&types), node.describe()),
+                    path.to_string(),
+                    format!(
+                        "expected {}, found {}",
+                        expected(&typed.types),
+                        node.describe()
+                    ),
                 ));
                 None
             }
         }
     }
 
-    fn union(&mut self, node: &Node, branches: &[Value], path: &str, at: &Place) -> Option<Value> {
-        if node.is_null() && branches.iter().any(is_null_schema) {
+    fn union(
+        &mut self,
+        node: &Node,
+        nullable: bool,
+        others: &[RuleId],
+        path: &FieldPath,
+        at: &Place,
+    ) -> Option<Value> {
+        if node.is_null() && nullable {
             return Some(Value::Null);
         }
-        let others: Vec<&Value> = branches.iter().filter(|b| !is_null_schema(b)).collect();
-        if let [only] = others.as_slice() {
-            return self.check(node, only, path, at);
+        if let [only] = others {
+            return self.check(node, *only, path, at);
         }
-        for branch in &others {
+        for branch in others {
             let mut trial = Checker::new(self.env);
-            if let Some(value) = trial.check(node, branch, path, at) {
+            if let Some(value) = trial.check(node, *branch, path, at) {
                 if trial.diagnostics.is_empty() {
                     self.masks.0.extend(trial.masks.0);
                     return Some(value);
@@ -295,29 +550,26 @@ impl<'a> Checker<'a> {
         }
         self.push(Diagnostic::new(
             node.span.clone(),
-            path,
+            path.to_string(),
             "this value matches none of the forms allowed here",
         ));
         None
     }
 
-    fn object(&mut self, node: &Node, schema: &Value, path: &str, at: &Place) -> Option<Value> {
+    fn object(
+        &mut self,
+        node: &Node,
+        typed: &Typed,
+        path: &FieldPath,
+        at: &Place,
+    ) -> Option<Value> {
+        let rules = &compiled().rules;
         let entries = node.as_map().unwrap_or_default();
-        let empty = Map::new();
-        let properties = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+        let required = &typed.required;
         let mut out = Map::new();
         for entry in entries {
-            let field = join(path, &entry.key);
-            let property = properties.get(&entry.key);
+            let field = FieldPath::Key(path, &entry.key);
+            let property = typed.property(&entry.key);
             if is_secret_key(&entry.key) {
                 if let Yaml::Scalar(s) = &entry.value.value {
                     if !s.is_null() && !matches!(entry.value.describe(), "a boolean" | "an integer")
@@ -326,9 +578,9 @@ impl<'a> Checker<'a> {
                         if let Some(property) =
                             property.filter(|_| required.contains(&entry.key.as_str()))
                         {
-                            out.insert(entry.key.clone(), placeholder(property));
+                            out.insert(entry.key.clone(), placeholder(rules[property].schema));
                         }
-                        self.failed.push(field);
+                        self.failed.push(field.to_string());
                         continue;
                     }
                 }
@@ -341,16 +593,16 @@ impl<'a> Checker<'a> {
                     }
                     None => {
                         if required.contains(&entry.key.as_str()) {
-                            out.insert(entry.key.clone(), placeholder(property));
+                            out.insert(entry.key.clone(), placeholder(rules[property].schema));
                         }
-                        self.failed.push(field);
+                        self.failed.push(field.to_string());
                     }
                 },
-                None if !closed => {
+                None if !typed.closed => {
                     out.insert(entry.key.clone(), plain(&entry.value));
                 }
                 None => {
-                    let known: Vec<&str> = properties.keys().map(String::as_str).collect();
+                    let known: Vec<&str> = typed.properties.iter().map(|(name, _)| *name).collect();
                     let hint = match did_you_mean(&entry.key, &known) {
                         Some(close) => format!("did you mean `{close}`?"),
                         None if known.is_empty() => "this map takes no fields".into(),
@@ -359,7 +611,7 @@ impl<'a> Checker<'a> {
                     self.push(
                         Diagnostic::new(
                             entry.key_span.clone(),
-                            field,
+                            field.to_string(),
                             format!("unknown field `{}`", entry.key),
                         )
                         .with_hint(hint),
@@ -368,26 +620,25 @@ impl<'a> Checker<'a> {
             }
         }
         for name in required {
-            if !entries.iter().any(|e| e.key == name) {
-                let mut diagnostic = Diagnostic::new(
-                    at.clone(),
-                    join(path, name),
-                    format!("missing field `{name}`"),
-                );
-                if let Some(about) = properties.get(name).and_then(about) {
+            if !entries.iter().any(|e| e.key == *name) {
+                let field = FieldPath::Key(path, name).to_string();
+                let mut diagnostic =
+                    Diagnostic::new(at.clone(), field.clone(), format!("missing field `{name}`"));
+                let property = typed.property(name);
+                if let Some(about) = property.and_then(|p| about(rules[p].schema)) {
                     diagnostic = diagnostic.with_hint(format!("add `{name}:` ({about})"));
                 }
                 self.push(diagnostic);
-                if let Some(property) = properties.get(name) {
-                    out.insert(name.to_string(), placeholder(property));
+                if let Some(property) = property {
+                    out.insert(name.to_string(), placeholder(rules[property].schema));
                 }
-                self.failed.push(join(path, name));
+                self.failed.push(field);
             }
         }
         Some(Value::Object(out))
     }
 
-    fn constant(&mut self, node: &Node, value: &Value, path: &str) -> Option<Value> {
+    fn constant(&mut self, node: &Node, value: &Value, path: &FieldPath) -> Option<Value> {
         let text = match &node.value {
             Yaml::Scalar(s) => Some(s.text.as_str()),
             _ => None,
@@ -398,7 +649,7 @@ impl<'a> Checker<'a> {
         self.push(
             Diagnostic::new(
                 node.span.clone(),
-                path,
+                path.to_string(),
                 format!("expected `{}`", value.as_str().unwrap_or_default()),
             )
             .with_hint(format!("write `{}`", value.as_str().unwrap_or_default())),
@@ -406,7 +657,13 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn one_of(&mut self, node: &Node, text: &str, allowed: &[Value], path: &str) -> Option<Value> {
+    fn one_of(
+        &mut self,
+        node: &Node,
+        text: &str,
+        allowed: &[Value],
+        path: &FieldPath,
+    ) -> Option<Value> {
         let names: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
         if names.contains(&text) {
             return Some(Value::String(text.to_string()));
@@ -418,7 +675,7 @@ impl<'a> Checker<'a> {
         self.push(
             Diagnostic::new(
                 node.span.clone(),
-                path,
+                path.to_string(),
                 format!("`{text}` is not allowed here"),
             )
             .with_hint(hint),
@@ -431,85 +688,58 @@ impl<'a> Checker<'a> {
         node: &Node,
         style: Style,
         text: String,
-        schema: &Value,
-        types: &[&str],
-        path: &str,
+        typed: &Typed,
+        path: &FieldPath,
     ) -> Option<Value> {
-        let allows = |t: &str| types.is_empty() || types.contains(&t);
         let plain = style == Style::Plain;
-        if allows("integer") && plain {
+        if typed.allows("integer") && plain {
             if let Ok(n) = text.parse::<i128>() {
-                return self.integer(node, n, schema, path);
+                return self.integer(node, n, typed, path);
             }
         }
-        if allows("number") && plain {
+        if typed.allows("number") && plain {
             if let Ok(n) = text.parse::<f64>() {
                 if let Some(n) = serde_json::Number::from_f64(n) {
                     return Some(Value::Number(n));
                 }
             }
         }
-        if allows("boolean") && plain {
+        if typed.allows("boolean") && plain {
             match text.as_str() {
                 "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
                 "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
                 _ => {}
             }
         }
-        if allows("string") {
+        if typed.allows("string") {
             return Some(Value::String(text));
         }
         let found = if plain { node.describe() } else { "a string" };
         let mut diagnostic = Diagnostic::new(
             node.span.clone(),
-            path,
-            format!("expected {}, found {found}", expected(types)),
+            path.to_string(),
+            format!("expected {}, found {found}", expected(&typed.types)),
         );
         let unquoted =
             !plain && (text.parse::<i128>().is_ok() || matches!(text.as_str(), "true" | "false"));
-        if unquoted && (allows("integer") || allows("boolean")) {
+        if unquoted && (typed.allows("integer") || typed.allows("boolean")) {
             diagnostic = diagnostic.with_hint(format!("remove the quotes: `{text}`"));
-        } else if allows("boolean") {
+        } else if typed.allows("boolean") {
             diagnostic = diagnostic.with_hint("write `true` or `false`");
-        } else if allows("object") {
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                let keys: Vec<&str> = props.keys().map(String::as_str).collect();
-                diagnostic =
-                    diagnostic.with_hint(format!("write a map with {}", quoted_list(&keys)));
-            }
+        } else if typed.allows("object") && typed.lists_properties {
+            let keys: Vec<&str> = typed.properties.iter().map(|(name, _)| *name).collect();
+            diagnostic = diagnostic.with_hint(format!("write a map with {}", quoted_list(&keys)));
         }
         self.push(diagnostic);
         None
     }
 
-    fn integer(&mut self, node: &Node, n: i128, schema: &Value, path: &str) -> Option<Value> {
-        let (format_min, format_max): (i128, i128) =
-            match schema.get("format").and_then(Value::as_str) {
-                Some("uint8") => (0, u8::MAX.into()),
-                Some("uint16") => (0, u16::MAX.into()),
-                Some("uint32") => (0, u32::MAX.into()),
-                Some("uint64" | "uint") => (0, u64::MAX.into()),
-                Some("int8") => (i8::MIN.into(), i8::MAX.into()),
-                Some("int16") => (i16::MIN.into(), i16::MAX.into()),
-                Some("int32") => (i32::MIN.into(), i32::MAX.into()),
-                _ => (i64::MIN.into(), i64::MAX.into()),
-            };
-        let minimum = schema
-            .get("minimum")
-            .and_then(Value::as_f64)
-            .map(|m| m.ceil() as i128)
-            .unwrap_or(format_min)
-            .max(format_min);
-        let maximum = schema
-            .get("maximum")
-            .and_then(Value::as_f64)
-            .map(|m| m.floor() as i128)
-            .unwrap_or(format_max)
-            .min(format_max);
+    fn integer(&mut self, node: &Node, n: i128, typed: &Typed, path: &FieldPath) -> Option<Value> {
+        let (minimum, maximum) = (typed.minimum, typed.maximum);
         if n < minimum {
             self.push(Diagnostic::new(
                 node.span.clone(),
-                path,
+                path.to_string(),
                 format!("must be at least {minimum}, found {n}"),
             ));
             return None;
@@ -517,7 +747,7 @@ impl<'a> Checker<'a> {
         if n > maximum {
             self.push(Diagnostic::new(
                 node.span.clone(),
-                path,
+                path.to_string(),
                 format!("must be at most {maximum}, found {n}"),
             ));
             return None;
@@ -529,7 +759,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The scalar's text with `${...}` resolved; None (and diagnostics) when it cannot be.
-    fn interpolated(&mut self, node: &Node, text: &str, path: &str) -> Option<String> {
+    fn interpolated(&mut self, node: &Node, text: &str, path: &FieldPath) -> Option<String> {
         if !env::has_references(text) {
             return Some(text.to_string());
         }
@@ -538,7 +768,7 @@ impl<'a> Checker<'a> {
             Err(errors) => {
                 for error in errors {
                     self.push(
-                        Diagnostic::new(node.span.clone(), path, error.message())
+                        Diagnostic::new(node.span.clone(), path.to_string(), error.message())
                             .with_hint(error.hint()),
                     );
                 }
@@ -547,8 +777,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn inline_secret(&mut self, node: &Node, text: &str, path: &str) {
-        let key = path.rsplit('.').next().unwrap_or(path);
+    fn inline_secret(&mut self, node: &Node, text: &str, path: &FieldPath) {
+        let path = path.to_string();
+        let key = path.rsplit('.').next().unwrap_or(&path);
         let key = key.split('[').next().unwrap_or(key);
         let hint = match env::sole_reference(text) {
             Some(name) => format!(
@@ -562,7 +793,7 @@ impl<'a> Checker<'a> {
             }
         };
         self.push(
-            Diagnostic::new(node.span.clone(), path, "secret written inline").with_hint(hint),
+            Diagnostic::new(node.span.clone(), &path, "secret written inline").with_hint(hint),
         );
     }
 }
@@ -679,6 +910,39 @@ mod tests {
             })
             .collect();
         (value, lines)
+    }
+
+    #[test]
+    fn secret_keys_are_found_in_any_case() {
+        for key in [
+            "password",
+            "dbPassword",
+            "PASSWD",
+            "clientSecret",
+            "apiToken",
+            "x_token_y",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in ["user", "pass", "tok", "secre", "", "passwórd"] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn field_paths_read_as_joined() {
+        let spec = FieldPath::Root("spec");
+        let ips = FieldPath::Key(&spec, "ipRestrictions");
+        let second = FieldPath::Index(&ips, 1);
+        assert_eq!(
+            FieldPath::Key(&second, "ip").to_string(),
+            "spec.ipRestrictions[1].ip"
+        );
+        let top = FieldPath::Root("");
+        assert_eq!(FieldPath::Key(&top, "name").to_string(), "name");
+        let empty_key = FieldPath::Key(&top, "");
+        assert_eq!(FieldPath::Key(&empty_key, "x").to_string(), "x");
+        assert_eq!(FieldPath::Index(&top, 0).to_string(), "[0]");
     }
 
     #[test]
