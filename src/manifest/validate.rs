@@ -9,6 +9,7 @@ use super::env::is_name;
 use super::load::Parsed;
 use super::model::*;
 use super::schema::quoted_list;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -27,10 +28,8 @@ pub(crate) fn validate(
         defaults_failed,
     };
     let first = rules.unique_names(docs);
-    for (i, doc) in docs.iter_mut().enumerate() {
-        if first.contains(&i) {
-            rules.document(doc, defaults);
-        }
+    for &i in &first {
+        rules.document(&mut docs[i], defaults);
     }
     let firsts: Vec<&Parsed> = first.iter().map(|&i| &docs[i]).collect();
     rules.references(&firsts);
@@ -74,15 +73,19 @@ impl Rules<'_> {
             .push(Diagnostic::new(doc.span(field), field, message).with_hint(hint));
     }
 
-    /// Names are unique per kind; the indices of the documents that define a name first.
-    fn unique_names(&mut self, docs: &[Parsed]) -> BTreeSet<usize> {
-        let mut first: BTreeMap<&Address, usize> = BTreeMap::new();
-        for (i, doc) in docs.iter().enumerate() {
-            match first.get(&doc.address) {
-                None => {
-                    first.insert(&doc.address, i);
-                }
-                Some(&j) => self.out.push(
+    /// Names are unique per kind; the indices of the documents that define a name first, in
+    /// document order.
+    fn unique_names(&mut self, docs: &[Parsed]) -> Vec<usize> {
+        // Sorted by address, then position: each run of one address starts with its first.
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_unstable_by(|&a, &b| docs[a].address.cmp(&docs[b].address).then(a.cmp(&b)));
+        let mut first = Vec::with_capacity(docs.len());
+        for run in order.chunk_by(|&a, &b| docs[a].address == docs[b].address) {
+            let j = run[0];
+            first.push(j);
+            for &i in &run[1..] {
+                let doc = &docs[i];
+                self.out.push(
                     Diagnostic::new(
                         doc.name_span.clone(),
                         "metadata.name",
@@ -92,10 +95,11 @@ impl Rules<'_> {
                         "first defined at {}; names are unique per kind, rename one of them",
                         docs[j].name_span
                     )),
-                ),
+                );
             }
         }
-        first.into_values().collect()
+        first.sort_unstable();
+        first
     }
 
     /// Rules within one document.
@@ -418,16 +422,20 @@ impl Rules<'_> {
     fn cycles(&mut self, docs: &[&Parsed]) {
         let by_address: BTreeMap<&Address, &Parsed> =
             docs.iter().map(|d| (&d.address, *d)).collect();
+        // Only documents that reference another can be on a cycle: the others (most of them)
+        // are left out of the graph.
         let mut edges: BTreeMap<&Address, Vec<&Address>> = BTreeMap::new();
         for doc in docs {
-            let targets = doc
+            let targets: Vec<&Address> = doc
                 .spec
                 .iter()
                 .flat_map(Spec::references)
                 .filter(|(field, _)| !doc.failed(field))
                 .filter_map(|(_, target)| by_address.get_key_value(&target).map(|(k, _)| *k))
                 .collect();
-            edges.insert(&doc.address, targets);
+            if !targets.is_empty() {
+                edges.insert(&doc.address, targets);
+            }
         }
         for cycle in cycles(&edges) {
             let doc = by_address[cycle[0]];
@@ -466,7 +474,7 @@ impl Rules<'_> {
         let mut owners: BTreeMap<(Kind, String, String), &Parsed> = BTreeMap::new();
         for doc in docs {
             let Some(spec) = &doc.spec else { continue };
-            let (field, scope, identity, what) = match spec {
+            let (field, scope, identity) = match spec {
                 Spec::DatabaseUser(user) => {
                     let mongodb = engines.get(user.service.as_str()) == Some(&"mongodb");
                     let name = if mongodb {
@@ -476,15 +484,7 @@ impl Rules<'_> {
                     } else {
                         &user.username
                     };
-                    (
-                        "spec.username",
-                        user.service.clone(),
-                        name.to_string(),
-                        format!(
-                            "user `{}` of DatabaseService/{}",
-                            user.username, user.service
-                        ),
-                    )
+                    ("spec.username", user.service.clone(), name.to_string())
                 }
                 Spec::HostingAttachedDomain(domain) => (
                     "spec.domain",
@@ -494,38 +494,19 @@ impl Rules<'_> {
                         .trim()
                         .trim_end_matches('.')
                         .to_ascii_lowercase(),
-                    format!(
-                        "domain `{}` of hosting `{}`",
-                        domain.domain,
-                        domain.hosting.as_deref().unwrap_or("")
-                    ),
                 ),
                 Spec::HostingSsl(ssl) => (
                     "spec.hosting",
                     ssl.hosting.clone().unwrap_or_default(),
                     String::new(),
-                    format!(
-                        "the SSL certificate of hosting `{}`",
-                        ssl.hosting.as_deref().unwrap_or("")
-                    ),
                 ),
                 Spec::HostingDatabase(database) => (
                     "spec.user",
                     database.hosting.clone().unwrap_or_default(),
                     database.user.clone(),
-                    format!(
-                        "database user `{}` of hosting `{}`",
-                        database.user,
-                        database.hosting.as_deref().unwrap_or("")
-                    ),
                 ),
                 Spec::ManagedStackMysql(stack) => match &stack.id {
-                    Some(id) => (
-                        "spec.id",
-                        String::new(),
-                        id.clone(),
-                        format!("stack `{id}`"),
-                    ),
+                    Some(id) => ("spec.id", String::new(), id.clone()),
                     None => continue,
                 },
                 Spec::DatabaseService(_) => continue,
@@ -541,11 +522,12 @@ impl Rules<'_> {
             if identity_fields.iter().any(|f| doc.failed(f)) {
                 continue;
             }
-            match owners.get(&(doc.address.kind, scope.clone(), identity.clone())) {
-                None => {
-                    owners.insert((doc.address.kind, scope, identity), doc);
+            match owners.entry((doc.address.kind, scope, identity)) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(doc);
                 }
-                Some(first) => {
+                Entry::Occupied(occupied) => {
+                    let first = *occupied.get();
                     let mut hint = format!(
                         "{} manages it already ({}); one live object, one manifest",
                         first.address,
@@ -561,10 +543,37 @@ impl Rules<'_> {
                             ));
                         }
                     }
+                    let what = managed_object(spec);
                     self.error(doc, field, format!("{what} is already managed"), hint);
                 }
             }
         }
+    }
+}
+
+/// The live object a manifest manages, for "... is already managed".
+fn managed_object(spec: &Spec) -> String {
+    match spec {
+        Spec::DatabaseUser(user) => format!(
+            "user `{}` of DatabaseService/{}",
+            user.username, user.service
+        ),
+        Spec::HostingAttachedDomain(domain) => format!(
+            "domain `{}` of hosting `{}`",
+            domain.domain,
+            domain.hosting.as_deref().unwrap_or("")
+        ),
+        Spec::HostingSsl(ssl) => format!(
+            "the SSL certificate of hosting `{}`",
+            ssl.hosting.as_deref().unwrap_or("")
+        ),
+        Spec::HostingDatabase(database) => format!(
+            "database user `{}` of hosting `{}`",
+            database.user,
+            database.hosting.as_deref().unwrap_or("")
+        ),
+        Spec::ManagedStackMysql(stack) => format!("stack `{}`", stack.id.as_deref().unwrap_or("")),
+        Spec::DatabaseService(_) => String::new(),
     }
 }
 
@@ -664,12 +673,22 @@ pub(crate) fn cycles<N: Ord + Clone>(edges: &BTreeMap<N, Vec<N>>) -> Vec<Vec<N>>
                 let mut component = Vec::new();
                 while let Some(member) = stack.pop() {
                     on_stack[member] = false;
+                    if member == node && component.is_empty() {
+                        // A component of one node (nearly all): a cycle only with a self-edge,
+                        // and no allocation either way.
+                        if successors[node].contains(&node) {
+                            components.push(vec![node]);
+                        }
+                        break;
+                    }
                     component.push(member);
                     if member == node {
                         break;
                     }
                 }
-                components.push(component);
+                if !component.is_empty() {
+                    components.push(component);
+                }
             }
         }
     }
@@ -693,7 +712,7 @@ pub(crate) fn cycles<N: Ord + Clone>(edges: &BTreeMap<N, Vec<N>>) -> Vec<Vec<N>>
                     last = Some(n);
                     break 'search;
                 }
-                if let std::collections::btree_map::Entry::Vacant(entry) = previous.entry(m) {
+                if let Entry::Vacant(entry) = previous.entry(m) {
                     entry.insert(n);
                     queue.push_back(m);
                 }
