@@ -227,6 +227,16 @@ async fn get(api: &Client, path: &str) -> Value {
         .body
 }
 
+/// `GET path` of a listed object; `None` when it went away since the list (it was on its way
+/// out: a delete an earlier, killed run sent).
+async fn get_listed(api: &Client, path: &str) -> Option<Value> {
+    match api.call(Method::GET, path, None).await {
+        Ok(answer) => Some(answer.body),
+        Err(err) if err.is_not_found() => None,
+        Err(err) => panic!("GET {path}: {err}"),
+    }
+}
+
 async fn put(api: &Client, path: &str, body: Value) {
     api.call(Method::PUT, path, Some(&body))
         .await
@@ -235,7 +245,8 @@ async fn put(api: &Client, path: &str, body: Value) {
 
 /// Every object the manifests can name, counted: services by engine and description, users by
 /// service description and username, attached domains, hosting databases by user. Objects on
-/// their way out (`DELETING`) are not counted: the planner treats them as gone too.
+/// their way out (`DELETING`, or gone between the list and the get) are not counted: the planner
+/// treats them as gone too.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Census(BTreeMap<String, usize>);
 
@@ -246,7 +257,9 @@ impl Census {
             let ids = get(api, &format!("{DB}/{engine}")).await;
             for id in ids.as_array().unwrap() {
                 let path = format!("{DB}/{engine}/{}", id.as_str().unwrap());
-                let service = get(api, &path).await;
+                let Some(service) = get_listed(api, &path).await else {
+                    continue;
+                };
                 if service["status"] == "DELETING" {
                     continue;
                 }
@@ -254,7 +267,10 @@ impl Census {
                 *census.entry(format!("{engine}/{name}")).or_default() += 1;
                 let users = get(api, &format!("{path}/user")).await;
                 for user in users.as_array().unwrap() {
-                    let user = get(api, &format!("{path}/user/{}", user.as_str().unwrap())).await;
+                    let user_path = format!("{path}/user/{}", user.as_str().unwrap());
+                    let Some(user) = get_listed(api, &user_path).await else {
+                        continue;
+                    };
                     let username = user["username"].as_str().unwrap();
                     if ["admin@admin", "avnadmin"].contains(&username)
                         || user["status"] == "DELETING"
@@ -282,7 +298,10 @@ impl Census {
             .as_array()
             .unwrap()
         {
-            let db = get(api, &format!("{WEB}/database/{}", name.as_str().unwrap())).await;
+            let path = format!("{WEB}/database/{}", name.as_str().unwrap());
+            let Some(db) = get_listed(api, &path).await else {
+                continue;
+            };
             let user = db["user"].as_str().unwrap();
             if db["status"] == "deleting" {
                 continue;
