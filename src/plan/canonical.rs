@@ -28,11 +28,21 @@ pub struct Canonical {
     drop: &'static [&'static str],
 }
 
-/// One entry of a map being written: its key in `keys`, its value in `out`.
+/// One entry of a map being written: its key in `keys` (and the key's first eight bytes, which
+/// order nearly all keys without looking further), the entry in `out`.
 #[derive(Clone, Copy)]
 struct Entry {
+    prefix: u64,
     key: (usize, usize),
     value: (usize, usize),
+}
+
+/// The first eight bytes of `key`, zero-padded, as a number that orders as they do.
+fn prefix(key: &[u8]) -> u64 {
+    let mut bytes = [0; 8];
+    let n = key.len().min(8);
+    bytes[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 /// A value `serde_json::to_value` would refuse (a map key that is not a string, number, bool
@@ -174,7 +184,9 @@ impl<'a> Map<'a> {
     ) -> Result {
         value.serialize(&mut *self.c)?;
         let end = self.c.out.len();
+        let prefix = prefix(&self.c.keys[key.0..key.1]);
         self.c.entries.push(Entry {
+            prefix,
             key,
             value: (start, end),
         });
@@ -206,15 +218,20 @@ impl<'a> Map<'a> {
             ..
         } = &mut *c;
         let key = |e: &Entry| &keys[e.key.0..e.key.1];
+        // Byte order of the keys; equal prefixes (a rare tie) are settled by the whole keys.
+        let order = |a: &Entry, b: &Entry| a.prefix.cmp(&b.prefix).then_with(|| key(a).cmp(key(b)));
         let mine = &mut entries[self.from_entry..];
-        if !mine.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+        if !mine.windows(2).all(|w| order(&w[0], &w[1]).is_lt()) {
             // Stable: of equal keys, the later stays last.
-            mine.sort_by(|a, b| key(a).cmp(key(b)));
+            mine.sort_by(order);
             scratch.clear();
             scratch.extend_from_slice(&out[self.from_out..]);
             out.truncate(self.from_out);
             for (i, entry) in mine.iter().enumerate() {
-                if mine.get(i + 1).is_some_and(|next| key(next) == key(entry)) {
+                if mine
+                    .get(i + 1)
+                    .is_some_and(|next| next.prefix == entry.prefix && key(next) == key(entry))
+                {
                     continue;
                 }
                 if out.len() > self.from_out {
@@ -962,6 +979,8 @@ mod tests {
             Just("status".to_string()),
             Just("users".to_string()),
             "[a-c\"\\\\\u{1}\u{e9} ]{0,3}",
+            // Long keys sharing their first eight bytes, NULs included.
+            "[ab\u{0}]{6,12}",
         ];
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -984,6 +1003,15 @@ mod tests {
         #[test]
         fn any_json_value_streams_to_its_canonical_form(value in any_json()) {
             prop_assert_eq!(streamed(&value), through_value(&value));
+        }
+
+        #[test]
+        fn key_prefixes_order_as_the_keys_do(
+            a in prop::collection::vec(0u8..3, 0..12),
+            b in prop::collection::vec(0u8..3, 0..12),
+        ) {
+            let by_prefix = prefix(&a).cmp(&prefix(&b)).then_with(|| a.cmp(&b));
+            prop_assert_eq!(by_prefix, a.cmp(&b));
         }
     }
 }
