@@ -46,6 +46,9 @@ pub(super) fn check(ctx: &Context, draft: &mut Draft) {
             (c.address.clone(), stage)
         })
         .collect();
+    // The offers of each catalogue by engine, built once: each service then narrows its
+    // engine's rows rather than the whole catalogue.
+    let mut by_engine: BTreeMap<&str, OffersByEngine> = BTreeMap::new();
     let mut skipped: BTreeMap<String, Vec<Address>> = BTreeMap::new();
     for resource in &ctx.manifests.resources {
         let Spec::DatabaseService(spec) = &resource.spec else {
@@ -54,7 +57,7 @@ pub(super) fn check(ctx: &Context, draft: &mut Draft) {
         let Some(project) = ctx.project(&spec.project) else {
             continue;
         };
-        let Some(catalogue) = ctx.live.catalogues.get(&project) else {
+        let Some((project_key, catalogue)) = ctx.live.catalogues.get_key_value(&project) else {
             skipped
                 .entry(project)
                 .or_default()
@@ -71,7 +74,10 @@ pub(super) fn check(ctx: &Context, draft: &mut Draft) {
             spec,
             stage,
         };
-        service.check(catalogue, draft);
+        let engines = by_engine
+            .entry(project_key.as_str())
+            .or_insert_with(|| by_engine_of(catalogue));
+        service.check(catalogue, engines, draft);
     }
     for (project, addresses) in skipped {
         let message = format!(
@@ -89,9 +95,19 @@ struct Service<'a> {
     stage: Stage,
 }
 
+type OffersByEngine<'c> = BTreeMap<&'c str, Vec<&'c Offer>>;
+
+fn by_engine_of(catalogue: &Catalogue) -> OffersByEngine<'_> {
+    let mut by_engine: OffersByEngine = BTreeMap::new();
+    for offer in &catalogue.offers {
+        by_engine.entry(&offer.engine).or_default().push(offer);
+    }
+    by_engine
+}
+
 impl Service<'_> {
-    fn check(&self, catalogue: &Catalogue, draft: &mut Draft) {
-        if let Some(offer) = self.offer(catalogue, draft) {
+    fn check(&self, catalogue: &Catalogue, engines: &OffersByEngine, draft: &mut Draft) {
+        if let Some(offer) = self.offer(catalogue, engines, draft) {
             self.limits(offer, draft);
             self.lifecycle(offer, draft);
         }
@@ -99,7 +115,12 @@ impl Service<'_> {
 
     /// The offer the service is on: each step narrows the catalogue, the first empty one is the
     /// error (only when the plan changes the service).
-    fn offer<'c>(&self, catalogue: &'c Catalogue, draft: &mut Draft) -> Option<&'c Offer> {
+    fn offer<'c>(
+        &self,
+        catalogue: &'c Catalogue,
+        engines: &OffersByEngine<'c>,
+        draft: &mut Draft,
+    ) -> Option<&'c Offer> {
         let spec = self.spec;
         let (engine, version, plan, flavor) =
             (&spec.engine, &spec.version, &spec.plan, &spec.nodes.flavor);
@@ -109,15 +130,19 @@ impl Service<'_> {
         } else {
             "public"
         };
-        let rows: Vec<&Offer> = catalogue.offers.iter().collect();
-        let rows = self.narrow(
-            rows,
-            draft,
-            "spec.engine",
-            |o| &o.engine,
-            |o| &o.engine == engine,
-            || format!("engine {engine} is not offered in project {}", self.project),
-        )?;
+        // The first narrowing, by engine, is the index's (the whole catalogue when the engine
+        // is not offered, for the error).
+        let rows = match engines.get(engine.as_str()) {
+            Some(rows) => rows.clone(),
+            None => self.narrow(
+                catalogue.offers.iter().collect(),
+                draft,
+                "spec.engine",
+                |o| &o.engine,
+                |o| &o.engine == engine,
+                || format!("engine {engine} is not offered in project {}", self.project),
+            )?,
+        };
         let rows = self.narrow(
             rows,
             draft,
