@@ -275,12 +275,11 @@ pub(crate) struct Step<'r, 'a> {
 
 /// Executes `work` and reports what happened.
 pub(crate) async fn run_work(run: &Run<'_>, work: &Work) -> StepReport {
-    let step = Step::new(run, &work.change);
+    let mut step = Step::new(run, &work.change);
     step.slot.take().await;
     run.progress
         .step_started(&work.change.address, &work.change.action);
     let started = Instant::now();
-    let mut step = step;
     let result = match &work.resume {
         None => step.execute().await,
         Some(resume) => {
