@@ -1718,6 +1718,23 @@ fn reconcile_binary() -> Result<PathBuf> {
         build
             .args(["build", "--quiet", "--bin", "reconcile"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // `cargo run` gave this process the package's variables (CARGO_MANIFEST_DIR, ...);
+        // build scripts that watch them (ring's) would see them change between the outer and
+        // this inner build, and each would rebuild ring, rustls and reconcile (minutes).
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_MANIFEST_")
+                || name.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                ]
+                .contains(&name.as_ref())
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
         if release_profile(profile_dir) {
             build.arg("--release");
         }
