@@ -32,7 +32,7 @@ use super::plan::{
 use super::progress::{self, human};
 use super::{ExitStatus, GlobalArgs};
 use crate::engine::{self, ApplyReport, ExecuteOptions, StepOutcome, StepReport};
-use crate::live::{Answers, LiveScope, LiveState, Scope, ScopeState, UsersState};
+use crate::live::{Answers, LiveScope, LiveState, ScopeState, UsersState};
 use crate::manifest::model::{Address, Kind, ManifestSet};
 use crate::plan::model::{Action, Change, Plan, PlanOptions, UnknownScope, PLAN_FORMAT};
 use crate::plan::{self, render};
@@ -560,16 +560,9 @@ fn service<'a>(
     engine: &str,
     id: &str,
 ) -> Option<&'a crate::live::LiveService> {
-    let scope = Scope::Database {
-        project: project.to_string(),
-        engine: engine.to_string(),
-    };
-    match live.scopes.get(&scope) {
-        Some(ScopeState::Known(LiveScope::Database { services })) => {
-            services.iter().find(|s| s.id == id)
-        }
-        _ => None,
-    }
+    live.database_services(project, engine)?
+        .iter()
+        .find(|s| s.id == id)
 }
 
 /// The live service with this id, in any known database scope.

@@ -21,8 +21,8 @@ use super::readiness::{observe, Deadlines, Observation};
 use super::secrets::{self, UserSecret};
 use super::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
 use super::target::{service_path, services_path, user_path, users_path};
-use crate::live::{mapping, LiveState, ScopeState};
-use crate::live::{LiveScope, UsersState};
+use crate::live::UsersState;
+use crate::live::{mapping, LiveState};
 use crate::manifest::model::{Address, Kind, Spec};
 use crate::ovh::{Client, Method};
 use futures::future::try_join_all;
@@ -162,14 +162,7 @@ fn read_services<'l>(
     project: &str,
     engine: &str,
 ) -> Option<&'l [crate::live::LiveService]> {
-    let scope = crate::live::Scope::Database {
-        project: project.to_owned(),
-        engine: engine.to_owned(),
-    };
-    match step.run.fresh_read()?.scopes.get(&scope)? {
-        ScopeState::Known(LiveScope::Database { services }) => Some(services),
-        _ => None,
-    }
+    step.run.fresh_read()?.database_services(project, engine)
 }
 
 /// True when this run's fresh read shows no service named `name` (that `find_service` would
@@ -753,11 +746,7 @@ fn live_ids(
     service: &str,
     username: &str,
 ) -> (Option<String>, Option<String>) {
-    let scope = crate::live::Scope::Database {
-        project: project.to_owned(),
-        engine: engine.to_owned(),
-    };
-    let Some(ScopeState::Known(LiveScope::Database { services })) = live.scopes.get(&scope) else {
+    let Some(services) = live.database_services(project, engine) else {
         return (None, None);
     };
     let Some(found) = services

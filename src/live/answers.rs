@@ -48,15 +48,6 @@ impl Answers {
                 && Some(known.as_str()) != list
         });
     }
-
-    /// How many answers are kept.
-    pub fn len(&self) -> usize {
-        self.map().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
@@ -88,7 +79,7 @@ mod tests {
         let answers = filled();
         answers.forget_after(&Method::POST, LIST);
         assert_eq!(answers.get(LIST), None);
-        assert_eq!(answers.len(), 5);
+        assert_eq!(kept(&answers).len(), 5);
         answers.forget_after(&Method::POST, &format!("{LIST}/s1/user"));
         assert_eq!(
             answers.get(&format!("{LIST}/s1")),

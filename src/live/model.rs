@@ -46,6 +46,20 @@ pub struct LiveState {
     pub calls: usize,
 }
 
+impl LiveState {
+    /// The services of `engine` in `project`, when that scope was read whole.
+    pub fn database_services(&self, project: &str, engine: &str) -> Option<&[LiveService]> {
+        let scope = Scope::Database {
+            project: project.to_owned(),
+            engine: engine.to_owned(),
+        };
+        match self.scopes.get(&scope)? {
+            ScopeState::Known(LiveScope::Database { services }) => Some(services),
+            _ => None,
+        }
+    }
+}
+
 // A handful of these exist per plan; boxing would only add indirection to every match.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -301,12 +301,33 @@ impl<'a> Reader<'a> {
             return Ok(known);
         }
         let body = self.request(path).await?;
-        if let Some(answers) = self.answers {
-            answers.record(path, Some(body.clone()));
-        }
+        self.remember(path, Some(&body));
         Ok(body)
     }
 
+    /// `GET path`, `None` when it answers 404 (the object is not there, or went away since it
+    /// was listed).
+    pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
+        if let Some(known) = self.answers.and_then(|a| a.get(path)) {
+            return Ok(known);
+        }
+        let body = match self.request(path).await {
+            Ok(body) => Some(body),
+            Err(err) if err.is_not_found() => None,
+            Err(err) => return Err(err),
+        };
+        self.remember(path, body.as_ref());
+        Ok(body)
+    }
+
+    /// Keeps an answer in the run's `answers`, when there are any.
+    fn remember(&self, path: &str, body: Option<&Value>) {
+        if let Some(answers) = self.answers {
+            answers.record(path, body.cloned());
+        }
+    }
+
+    /// One counted request, within the in-flight bound; each path at most once.
     async fn request(&self, path: &str) -> Result<Value, OvhError> {
         let fresh = self
             .requested
@@ -321,24 +342,6 @@ impl<'a> Reader<'a> {
             .expect("the reader's semaphore is never closed");
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.client.get::<Value>(path).await
-    }
-
-    /// `GET path`, `None` when it answers 404 (the object is not there, or went away since it
-    /// was listed).
-    pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
-        if let Some(known) = self.answers.and_then(|a| a.get(path)) {
-            return Ok(known);
-        }
-        match self.get(path).await {
-            Ok(body) => Ok(Some(body)),
-            Err(err) if err.is_not_found() => {
-                if let Some(answers) = self.answers {
-                    answers.record(path, None);
-                }
-                Ok(None)
-            }
-            Err(err) => Err(err),
-        }
     }
 
     /// `GET path` of a list route: the ids (strings; numeric ids are kept as their text).
