@@ -7,30 +7,18 @@
 //! happened on the way.
 
 use crate::cli::ServedSandbox;
-use reconcile::ovh::{Client, ClientConfig, Credentials, Endpoint, Method};
-use reconcile::sandbox::{
-    DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY,
+use crate::e2e::{
+    api, Run, Workspace, DB, DEFAULTS, ENV_PASSWORD, HOSTING, HOSTING_MANIFESTS, PROJECT, WEB,
 };
+use reconcile::ovh::{Client, Method};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const PROJECT: &str = "p1";
-const HOSTING: &str = "shop.cluster021.hosting.ovh.net";
-const DB: &str = "/cloud/project/p1/database";
-const WEB: &str = "/hosting/web/shop.cluster021.hosting.ovh.net";
-
-/// The hosting database passwords the manifests name (`fromEnv`, `fromFile`): they must appear
-/// in no output.
-const ENV_PASSWORD: &str = "EnvPassw0rdXq7Lk";
+/// The hosting database password of `fromFile` (with `ENV_PASSWORD`): in no output.
 const FILE_PASSWORD: &str = "FilePassw0rdZr4Mn";
-
-const DEFAULTS: &str = "\
-project: p1
-hosting: shop.cluster021.hosting.ovh.net
-";
 
 const DATABASES: &str = r#"
 apiVersion: reconcile/v1
@@ -75,106 +63,8 @@ spec:
   roles: [read@orders]
 "#;
 
-const HOSTING_MANIFESTS: &str = r#"
-apiVersion: reconcile/v1
-kind: HostingAttachedDomain
-metadata:
-  name: shop-www
-spec:
-  domain: www.shop.example
-  path: www
-  ssl: true
-  firewall: active
----
-apiVersion: reconcile/v1
-kind: HostingDatabase
-metadata:
-  name: shop-db
-spec:
-  capability: sqlPerso
-  type: mysql
-  user: shopdb
-  version: "8.0"
-  password: { fromEnv: SHOP_DB_PASSWORD }
-"#;
-
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// A manifest directory (`manifests/`) and a way to run the binary on it.
-struct Workspace {
-    dir: tempfile::TempDir,
-    endpoint: String,
-}
-
+/// What only apply's tests run.
 impl Workspace {
-    fn new(endpoint: &str, files: &[(&str, &str)]) -> Workspace {
-        let ws = Workspace {
-            dir: tempfile::tempdir().unwrap(),
-            endpoint: endpoint.to_string(),
-        };
-        for (name, text) in files {
-            ws.write(name, text);
-        }
-        ws
-    }
-
-    /// Writes (or, with empty text, removes) `manifests/NAME`.
-    fn write(&self, name: &str, text: &str) {
-        let path = self.dir.path().join("manifests").join(name);
-        if text.is_empty() {
-            let _ = std::fs::remove_file(path);
-            return;
-        }
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `reconcile ARGS --endpoint ... <credentials>` in the workspace, with a clean
-    /// environment (no `OVH_*`, no `ovh.conf`, no colour), stdin not a terminal.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_reconcile"));
-        command
-            .args(args)
-            .args(["--endpoint", &self.endpoint])
-            .args(["--application-key", DEFAULT_APPLICATION_KEY])
-            .args(["--application-secret", DEFAULT_APPLICATION_SECRET])
-            .args(["--consumer-key", DEFAULT_CONSUMER_KEY])
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("HOME", self.dir.path())
-            .env("NO_COLOR", "1")
-            .env("SHOP_DB_PASSWORD", ENV_PASSWORD)
-            .stdin(Stdio::null());
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_with(args, &[])
-    }
-
-    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let out = self
-            .command(args)
-            .envs(env.iter().copied())
-            .output()
-            .expect("reconcile runs");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-
     /// Starts `reconcile ARGS` without waiting for it (to kill it).
     fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
@@ -204,20 +94,6 @@ impl Workspace {
         let run = self.run(&["plan", "manifests", "--detailed-exitcode"]);
         assert_eq!(run.code, Some(0), "not in sync: {run:?}");
     }
-}
-
-/// Another client: the reconcile API client, signed with the sandbox's credentials, retrying
-/// the sandbox's injected faults on reads.
-fn api(endpoint: &str) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let credentials = Credentials::application(
-        DEFAULT_APPLICATION_KEY,
-        DEFAULT_APPLICATION_SECRET,
-        DEFAULT_CONSUMER_KEY,
-    );
-    let mut config = ClientConfig::new(Endpoint::parse(endpoint).unwrap(), credentials);
-    config.rate_limit_per_sec = 20;
-    Client::new(config).unwrap()
 }
 
 async fn get(api: &Client, path: &str) -> Value {
@@ -357,7 +233,7 @@ fn line_of(stderr: &str, parts: &[&str]) -> usize {
 async fn apply_converges_updates_in_place_and_the_gates_refuse_before_any_write() {
     let sandbox = sandbox(&["--ready-after", "300ms"]);
     let ws = full_workspace(&sandbox.endpoint);
-    let api = api(&sandbox.endpoint);
+    let api = api(&sandbox.endpoint, 20);
 
     // stdin is not a terminal and no --yes: the plan is shown, nothing is done.
     let run = ws.run(&["apply", "manifests"]);
@@ -575,7 +451,7 @@ async fn faults_do_not_stop_convergence_nor_duplicate_anything() {
     let ws = full_workspace(&flaky.endpoint);
     let run = ws.apply_until_done(&[], 3);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(Census::take(&api(&flaky.endpoint)).await, everything());
+    assert_eq!(Census::take(&api(&flaky.endpoint, 20)).await, everything());
     drop(flaky);
 
     // Every create answered 500 after it happened: found by identity and adopted.
@@ -585,7 +461,7 @@ async fn faults_do_not_stop_convergence_nor_duplicate_anything() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stderr.contains("(adopted)"), "{run:?}");
     ws.assert_in_sync();
-    assert_eq!(Census::take(&api(&lying.endpoint)).await, everything());
+    assert_eq!(Census::take(&api(&lying.endpoint, 20)).await, everything());
 }
 
 #[tokio::test]
@@ -626,7 +502,7 @@ async fn a_spent_wait_budget_exits_5_and_the_next_run_resumes_without_duplicates
         "{run:?}"
     );
     assert_eq!(
-        Census::take(&api(&sandbox.endpoint)).await,
+        Census::take(&api(&sandbox.endpoint, 20)).await,
         Census::of(&[
             "mongodb/orders-db",
             "mongodb/orders-db/user/app@admin",
@@ -648,7 +524,7 @@ fn kill_after(ws: &Workspace, args: &[&str], after: Duration) {
 async fn a_run_killed_at_any_point_is_finished_by_the_next_without_duplicates() {
     let sandbox = sandbox(&["--ready-after", "2s"]);
     let ws = full_workspace(&sandbox.endpoint);
-    let api = api(&sandbox.endpoint);
+    let api = api(&sandbox.endpoint, 20);
     let apply = ["apply", "manifests", "--yes"];
 
     // Killed during the creates, then during the waits.

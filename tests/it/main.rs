@@ -3,6 +3,9 @@
 // shared helpers: an in-process sandbox on 127.0.0.1:0 and a minimal signed caller
 mod support;
 
+// What plan_e2e and apply_e2e share.
+mod e2e;
+
 // sandbox: signatures, auth error bodies, consumer keys, OAuth2, faults
 mod sandbox_auth;
 

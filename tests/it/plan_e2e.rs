@@ -6,26 +6,16 @@
 //! cannot be read is never "in sync".
 
 use crate::cli::ServedSandbox;
-use reconcile::ovh::{Client, ClientConfig, Credentials, Endpoint, Method};
-use reconcile::plan::Plan;
-use reconcile::sandbox::{
-    DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY,
+use crate::e2e::{
+    api, Workspace, DB, DEFAULTS, ENV_PASSWORD, HOSTING, HOSTING_MANIFESTS, PROJECT, WEB,
 };
+use reconcile::ovh::{Client, Method};
+use reconcile::plan::Plan;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-const PROJECT: &str = "p1";
-const HOSTING: &str = "shop.cluster021.hosting.ovh.net";
-const DB: &str = "/cloud/project/p1/database";
-const WEB: &str = "/hosting/web/shop.cluster021.hosting.ovh.net";
 const DEADLINE: Duration = Duration::from_secs(15);
-
-const DEFAULTS: &str = "\
-project: p1
-hosting: shop.cluster021.hosting.ovh.net
-";
 
 const DATABASES: &str = r#"
 apiVersion: reconcile/v1
@@ -70,106 +60,6 @@ spec:
   username: report
   roles: [read@orders]
 "#;
-
-const HOSTING_MANIFESTS: &str = r#"
-apiVersion: reconcile/v1
-kind: HostingAttachedDomain
-metadata:
-  name: shop-www
-spec:
-  domain: www.shop.example
-  path: www
-  ssl: true
-  firewall: active
----
-apiVersion: reconcile/v1
-kind: HostingDatabase
-metadata:
-  name: shop-db
-spec:
-  capability: sqlPerso
-  type: mysql
-  user: shopdb
-  version: "8.0"
-  password: { fromEnv: SHOP_DB_PASSWORD }
-"#;
-
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// A manifest directory and a way to run the binary on it against one API endpoint.
-struct Workspace {
-    dir: tempfile::TempDir,
-    endpoint: String,
-}
-
-impl Workspace {
-    fn new(endpoint: &str, files: &[(&str, &str)]) -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            let path = dir.path().join("manifests").join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        Workspace {
-            dir,
-            endpoint: endpoint.to_string(),
-        }
-    }
-
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `reconcile ARGS --endpoint ... <credentials>` in the workspace, with a clean
-    /// environment (no `OVH_*`, no `ovh.conf` found, no colour).
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
-            .args(args)
-            .args(["--endpoint", &self.endpoint])
-            .args(["--application-key", DEFAULT_APPLICATION_KEY])
-            .args(["--application-secret", DEFAULT_APPLICATION_SECRET])
-            .args(["--consumer-key", DEFAULT_CONSUMER_KEY])
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("HOME", self.dir.path())
-            .env("NO_COLOR", "1")
-            .env("SHOP_DB_PASSWORD", "Sandbox2024")
-            .output()
-            .expect("reconcile runs");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-
-    /// A run whose stdout is JSON.
-    fn run_json(&self, args: &[&str]) -> (Option<i32>, Value) {
-        let run = self.run(args);
-        let value = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {run:?}"));
-        (run.code, value)
-    }
-}
-
-/// Another client: the reconcile API client, signed with the sandbox's credentials.
-fn api(endpoint: &str) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let credentials = Credentials::application(
-        DEFAULT_APPLICATION_KEY,
-        DEFAULT_APPLICATION_SECRET,
-        DEFAULT_CONSUMER_KEY,
-    );
-    let mut config = ClientConfig::new(Endpoint::parse(endpoint).unwrap(), credentials);
-    config.rate_limit_per_sec = 1000;
-    Client::new(config).unwrap()
-}
 
 async fn call(api: &Client, method: Method, path: &str, body: Option<Value>) -> Value {
     api.call(method.clone(), path, body.as_ref())
@@ -256,7 +146,7 @@ async fn create_like_the_manifests(api: &Client) -> (String, String, String) {
         &format!("{WEB}/database"),
         Some(json!({
             "capabilitie": "sqlPerso", "type": "mysql", "user": "shopdb",
-            "password": "Sandbox2024", "version": "8.0",
+            "password": ENV_PASSWORD, "version": "8.0",
         })),
     )
     .await;
@@ -454,7 +344,7 @@ async fn plan_and_drift_from_an_empty_project_to_hand_edits() {
     assert_eq!(run.code, Some(0), "{run:?}");
 
     // (b) The same objects, created by another client: no changes, in sync.
-    let api = api(&sandbox.endpoint);
+    let api = api(&sandbox.endpoint, 1000);
     let (orders, billing, report) = create_like_the_manifests(&api).await;
     let run = ws.run(&["plan", "manifests", "--detailed-exitcode"]);
     assert_eq!(run.code, Some(0), "{run:?}");
