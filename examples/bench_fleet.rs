@@ -28,6 +28,9 @@
 //! 5. the same fleet read by `benches/baseline_python.py` (official `ovh` 1.2.0 client, one call
 //!    at a time) and by `reconcile plan`, no rate limit, 20 ms sandbox latency: the ratio.
 
+#[path = "common/binary.rs"]
+mod binary;
+
 use anyhow::{anyhow, bail, Context, Result};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -140,7 +143,10 @@ impl Options {
 
 async fn run(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
-    let reconcile_bin = reconcile_binary()?;
+    let reconcile_bin = binary::reconcile_binary("bench_fleet", progress)?;
+    if !reconcile_bin.parent().is_some_and(binary::release_profile) {
+        progress("warning: not a release build; the numbers mean little (use --release)");
+    }
     let tmp = tempfile::Builder::new().prefix("bench-fleet-").tempdir()?;
     let work = tmp.path().to_path_buf();
     let started = Instant::now();
@@ -1697,72 +1703,6 @@ impl Table {
 
 // ------------------------------------------------------------------------------------------
 // Environment.
-
-/// `target/<profile>/reconcile` beside this example. Run through cargo (`CARGO` is set), it is
-/// built first (`cargo build [--release] --bin reconcile`: a no-op when up to date, since
-/// `cargo run --example` builds the library and the example but not the binary). Run directly,
-/// it must exist. `RECONCILE_BIN` overrides both.
-fn reconcile_binary() -> Result<PathBuf> {
-    if let Ok(path) = std::env::var("RECONCILE_BIN") {
-        return Ok(PathBuf::from(path));
-    }
-    let me = std::env::current_exe()?;
-    let profile_dir = me
-        .parent()
-        .and_then(Path::parent)
-        .context("this harness is not under target/<profile>/examples")?;
-    let bin = profile_dir.join(format!("reconcile{}", std::env::consts::EXE_SUFFIX));
-    let through_cargo = std::env::var_os("CARGO");
-    if let Some(cargo) = &through_cargo {
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "--bin", "reconcile"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // `cargo run` gave this process the package's variables (CARGO_MANIFEST_DIR, ...);
-        // build scripts that watch them (ring's) would see them change between the outer and
-        // this inner build, and each would rebuild ring, rustls and reconcile (minutes).
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_MANIFEST_")
-                || name.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                ]
-                .contains(&name.as_ref())
-            {
-                build.env_remove(name.as_ref());
-            }
-        }
-        if release_profile(profile_dir) {
-            build.arg("--release");
-        }
-        if !build.status()?.success() {
-            bail!("cargo build --bin reconcile failed");
-        }
-    }
-    if !bin.is_file() {
-        bail!(
-            "{} is missing\nhint: cargo build --release --bin reconcile, or run through `cargo run --release --example bench_fleet`",
-            bin.display()
-        );
-    }
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if through_cargo.is_none() && modified(&bin) < modified(&me) {
-        progress(
-            "warning: the reconcile binary is older than this harness; rebuild it if src/ changed",
-        );
-    }
-    if !release_profile(profile_dir) {
-        progress("warning: not a release build; the numbers mean little (use --release)");
-    }
-    Ok(bin)
-}
-
-fn release_profile(profile_dir: &Path) -> bool {
-    profile_dir.file_name().is_some_and(|n| n == "release")
-}
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
