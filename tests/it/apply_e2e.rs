@@ -6,6 +6,7 @@
 //! Every test ends by counting the objects through the API: exactly one per manifest, whatever
 //! happened on the way.
 
+use crate::campaign::{get, Census};
 use crate::cli::ServedSandbox;
 use crate::e2e::{
     api, Run, Workspace, DB, DEFAULTS, ENV_PASSWORD, HOSTING, HOSTING_MANIFESTS, PROJECT, WEB,
@@ -96,100 +97,10 @@ impl Workspace {
     }
 }
 
-async fn get(api: &Client, path: &str) -> Value {
-    api.call(Method::GET, path, None)
-        .await
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-        .body
-}
-
-/// `GET path` of a listed object; `None` when it went away since the list (it was on its way
-/// out: a delete an earlier, killed run sent).
-async fn get_listed(api: &Client, path: &str) -> Option<Value> {
-    match api.call(Method::GET, path, None).await {
-        Ok(answer) => Some(answer.body),
-        Err(err) if err.is_not_found() => None,
-        Err(err) => panic!("GET {path}: {err}"),
-    }
-}
-
 async fn put(api: &Client, path: &str, body: Value) {
     api.call(Method::PUT, path, Some(&body))
         .await
         .unwrap_or_else(|e| panic!("PUT {path}: {e}"));
-}
-
-/// Every object the manifests can name, counted: services by engine and description, users by
-/// service description and username, attached domains, hosting databases by user. Objects on
-/// their way out (`DELETING`, or gone between the list and the get) are not counted: the planner
-/// treats them as gone too.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Census(BTreeMap<String, usize>);
-
-impl Census {
-    async fn take(api: &Client) -> Census {
-        let mut census = BTreeMap::new();
-        for engine in ["mongodb", "postgresql"] {
-            let ids = get(api, &format!("{DB}/{engine}")).await;
-            for id in ids.as_array().unwrap() {
-                let path = format!("{DB}/{engine}/{}", id.as_str().unwrap());
-                let Some(service) = get_listed(api, &path).await else {
-                    continue;
-                };
-                if service["status"] == "DELETING" {
-                    continue;
-                }
-                let name = service["description"].as_str().unwrap().to_string();
-                *census.entry(format!("{engine}/{name}")).or_default() += 1;
-                let users = get(api, &format!("{path}/user")).await;
-                for user in users.as_array().unwrap() {
-                    let user_path = format!("{path}/user/{}", user.as_str().unwrap());
-                    let Some(user) = get_listed(api, &user_path).await else {
-                        continue;
-                    };
-                    let username = user["username"].as_str().unwrap();
-                    if ["admin@admin", "avnadmin"].contains(&username)
-                        || user["status"] == "DELETING"
-                    {
-                        continue;
-                    }
-                    *census
-                        .entry(format!("{engine}/{name}/user/{username}"))
-                        .or_default() += 1;
-                }
-            }
-        }
-        for domain in get(api, &format!("{WEB}/attachedDomain"))
-            .await
-            .as_array()
-            .unwrap()
-        {
-            let domain = domain.as_str().unwrap();
-            if domain != HOSTING {
-                *census.entry(format!("domain/{domain}")).or_default() += 1;
-            }
-        }
-        for name in get(api, &format!("{WEB}/database"))
-            .await
-            .as_array()
-            .unwrap()
-        {
-            let path = format!("{WEB}/database/{}", name.as_str().unwrap());
-            let Some(db) = get_listed(api, &path).await else {
-                continue;
-            };
-            let user = db["user"].as_str().unwrap();
-            if db["status"] == "deleting" {
-                continue;
-            }
-            *census.entry(format!("hostingDatabase/{user}")).or_default() += 1;
-        }
-        Census(census)
-    }
-
-    fn of(entries: &[&str]) -> Census {
-        Census(entries.iter().map(|e| (e.to_string(), 1)).collect())
-    }
 }
 
 /// One object per manifest of `DATABASES` + `HOSTING_MANIFESTS`.

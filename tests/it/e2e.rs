@@ -2,7 +2,6 @@
 //! project's names and manifests, a workspace to run `reconcile` in, and an API client of
 //! its own.
 
-use reconcile::ovh::{Client, ClientConfig, Credentials, Endpoint};
 use reconcile::sandbox::{
     DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY,
 };
@@ -133,16 +132,5 @@ impl Workspace {
     }
 }
 
-/// Another client: the reconcile API client, signed with the sandbox's credentials, retrying
-/// the sandbox's injected faults on reads.
-pub fn api(endpoint: &str, rate_limit_per_sec: u32) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let credentials = Credentials::application(
-        DEFAULT_APPLICATION_KEY,
-        DEFAULT_APPLICATION_SECRET,
-        DEFAULT_CONSUMER_KEY,
-    );
-    let mut config = ClientConfig::new(Endpoint::parse(endpoint).unwrap(), credentials);
-    config.rate_limit_per_sec = rate_limit_per_sec;
-    Client::new(config).unwrap()
-}
+/// Another client: the reconcile API client, signed with the sandbox's credentials.
+pub use crate::campaign::api;

@@ -42,3 +42,7 @@ mod validate;
 
 // apply against the sandbox binary: convergence, gates, stale plans, faults, kill -9, secrets
 mod apply_e2e;
+
+// the seeded fault campaign: faults, kills and manifest mutations, then a clean re-run
+// (examples/fault_campaign.rs runs the same episodes, many of them)
+mod campaign;
