@@ -1378,7 +1378,17 @@ async fn row_baseline(env: &Env, fleet: &Fleet, seeded: &Seeded) -> Result<Vec<R
     let served = serve_fleet(seeded, "latency", None, latency).await?;
     let (ours, our_log) = plan_fleet(env, &served, seeded, fleet, UNLIMITED_CLIENT_RATE).await?;
 
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    // `$PYTHON`, else the virtual environment `tests/run.sh` makes in the target directory
+    // (this binary is `target/release/examples/bench_fleet`), else `python3` on `PATH`.
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| {
+        let exe = std::env::current_exe().unwrap_or_default();
+        exe.ancestors()
+            .skip(1)
+            .take(4)
+            .map(|dir| dir.join("interop-venv/bin/python"))
+            .find(|python| python.is_file())
+            .map_or_else(|| "python3".to_owned(), |p| p.display().to_string())
+    });
     let version = Command::new(&python)
         .args([
             "-c",

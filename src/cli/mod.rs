@@ -2,7 +2,7 @@
 //!
 //! Two stages, as in ripgrep: clap parses flags into `Cli`, then each command turns its flags
 //! into settings and runs. Every command returns an `ExitStatus`; `main` only maps it to the
-//! process exit code (SPEC section 4).
+//! process exit code (the table in `docs/commands.md`).
 
 pub mod api;
 pub mod apply;
@@ -76,7 +76,7 @@ pub enum Command {
     Sandbox(sandbox::SandboxCommand),
 }
 
-/// How a command ended, mapped to the exit codes of SPEC section 4.
+/// How a command ended, mapped to the exit codes of `docs/commands.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// 0: no changes / converged / served until stopped.

@@ -5,16 +5,17 @@
 //!   `READY` (`CREATING`, `PENDING`, `UPDATING` are on the way, anything else fails at once).
 //!   IP restriction entries belong to the service: once the service is `READY`, the step goes
 //!   on polling the service until every entry is `READY` too, under the same deadline. An entry
-//!   that stays `PENDING` (MongoDB, TF #533) therefore ends the step `InProgress` with the
-//!   entry named, apply exits 5, and the next run resumes waiting: bounded, never a hang.
+//!   that stays `PENDING` (MongoDB, <https://github.com/ovh/terraform-provider-ovh/issues/533>)
+//!   therefore ends the step `InProgress` with the entry named, apply exits 5, and the next run
+//!   resumes waiting: bounded, never a hang.
 //! - Service update: waits for `READY`, `PUT`, and again on `409 ServiceNotReady` (that is
 //!   waiting for the service, not retrying); `400 NoUpdate` means it is already so. Then
 //!   `READY` again.
 //! - Users: created once their service is `READY` (found by username first, MongoDB's `@admin`
 //!   ignored), then `READY`. The password of the creation answer goes straight to the secrets
-//!   sink. A user adopted after a lost answer (5xx or no answer on `POST`, TF #1306), or adopted
-//!   with no secrets file recording it, gets its password reset (`credentials/reset`), since
-//!   nobody else can know it.
+//!   sink. A user adopted after a lost answer (5xx or no answer on `POST`,
+//!   <https://github.com/ovh/terraform-provider-ovh/issues/1306>), or adopted with no secrets file
+//!   recording it, gets its password reset (`credentials/reset`), since nobody else can know it.
 //! - Deletes (users first, by the plan's waves): `DELETE`, then `GET` until 404.
 
 use super::readiness::{observe, Deadlines, Observation};
@@ -293,8 +294,9 @@ fn towards_ready_with_ips(engine: &str) -> impl Fn(Value) -> Observation + '_ {
     }
 }
 
-/// Once the service is `READY`, polls until its IP restriction entries are `READY` too (TF
-/// #533: they can stay `PENDING`; the deadline bounds the wait and the step ends in progress).
+/// Once the service is `READY`, polls until its IP restriction entries are `READY` too (they can
+/// stay `PENDING`, <https://github.com/ovh/terraform-provider-ovh/issues/533>; the deadline bounds
+/// the wait and the step ends in progress).
 async fn ips_ready(
     step: &Step<'_, '_>,
     project: &str,

@@ -26,11 +26,11 @@
 //! - `secrets`: the sink (`{Kind}-{name}.json`, `0600`, atomic) and the manifest secrets;
 //! - `model`: what the engine is given and reports.
 //!
-//! Decisions (see `docs/engine.md`): IP restriction entries are part of their service, whose
-//! step waits for them under its deadline (a stuck `PENDING` entry, TF #533, ends it in
-//! progress and the next run resumes); a
-//! user adopted without a known password has it reset into the sink; a `POST` whose outcome is
-//! unknown is followed by a lookup, and sent again only when the lookup shows nothing.
+//! Decisions (see `docs/engine.md`): IP restriction entries are part of their service, whose step
+//! waits for them under its deadline (a stuck `PENDING` entry,
+//! <https://github.com/ovh/terraform-provider-ovh/issues/533>, ends it in progress and the next run
+//! resumes); a user adopted without a known password has it reset into the sink; a `POST` whose
+//! outcome is unknown is followed by a lookup, and sent again only when the lookup shows nothing.
 
 pub mod model;
 

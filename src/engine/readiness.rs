@@ -38,7 +38,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 /// The per-kind default wait, before the run's budget cuts it (Terraform's timeouts, raised
-/// where the field showed them short: TF #303, #591).
+/// where the field showed them short: <https://github.com/ovh/terraform-provider-ovh/pull/303>,
+/// <https://github.com/ovh/terraform-provider-ovh/pull/591>).
 pub(crate) struct Deadlines;
 
 impl Deadlines {

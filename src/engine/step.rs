@@ -7,7 +7,8 @@
 //! - `Step::create_once`: look the object up by identity, adopt it or `POST`, and after a
 //!   `POST` whose outcome is unknown (5xx, no answer, 409 "already exists") look again before
 //!   anything else. A `POST` is sent again only after a lookup has shown the object absent, so
-//!   a create can never make a duplicate (TF #1306);
+//!   a create can never make a duplicate
+//!   (<https://github.com/ovh/terraform-provider-ovh/issues/1306>);
 //! - `Step::write_when_idle`: a `PUT`/`DELETE`/action that the API refuses while the object is
 //!   busy (`409 ServiceNotReady`, `UserNotReady`, `TaskInProgress`, ...) waits for the object to
 //!   be idle, then is sent again, within the kind's deadline. That is waiting, not retrying: the

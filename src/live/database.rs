@@ -3,10 +3,11 @@
 //! user), and a project's catalogue (`availability`, one call), mapped to `LiveService`,
 //! `LiveUser` and `Offer`.
 //!
-//! Mapping choices: the region is the first node's (TF does the same; S-2024 also had a
-//! top-level `region`, used when there are no nodes); the node count is the nodes not being
-//! deleted (`nodeNumber` when the answer has no `nodes`); storage is `storage.size` in GB, else
-//! the deprecated `disk.size`, and a size of 0 (engines without configurable disk) is `None`.
+//! Mapping choices: the region is the first node's (the Terraform provider does the same; the
+//! S-2024 schema, see `docs/sandbox.md`, also had a top-level `region`, used when there are no
+//! nodes); the node count is the nodes not being deleted (`nodeNumber` when the answer has no
+//! `nodes`); storage is `storage.size` in GB, else the deprecated `disk.size`, and a size of 0
+//! (engines without configurable disk) is `None`.
 
 use super::fields::{opt_bool, opt_string, opt_u32, size_in_gb, string, strings};
 use super::model::{

@@ -19,7 +19,9 @@ struct Named {
     token_url: Option<&'static str>,
 }
 
-/// python-ovh `ENDPOINTS` / `OAUTH2_TOKEN_URLS`, node-ovh aliases (see ovh-api-facts.md 1.1).
+/// python-ovh 1.2.0 `ENDPOINTS` / `OAUTH2_TOKEN_URLS`
+/// (<https://github.com/ovh/python-ovh/blob/v1.2.0/ovh/client.py>) and the node-ovh aliases
+/// (<https://github.com/ovh/node-ovh/blob/master/lib/endpoints.js>).
 const NAMED: &[Named] = &[
     Named {
         name: "ovh-eu",

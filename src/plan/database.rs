@@ -682,8 +682,9 @@ fn creation_body(name: &str, spec: &DatabaseServiceSpec) -> Value {
     body.into()
 }
 
-/// The `PUT` body: only the changed writable fields. The node count travels with every plan
-/// change (one in-place change, TF #1327); the IP list is always sent whole.
+/// The `PUT` body: only the changed writable fields. The node count travels with every plan change
+/// (one in-place change, <https://github.com/ovh/terraform-provider-ovh/issues/1327>); the IP list
+/// is always sent whole.
 fn update_body(spec: &DatabaseServiceSpec, fields: &[FieldChange]) -> Value {
     let mut body = Map::new();
     let plan_changed = diff::changed(fields, "spec.plan");

@@ -26,7 +26,7 @@ pub fn cidr(ip: &str) -> String {
 
 /// The desired IP list in canonical form: manifest order, deduplicated by block (the first
 /// entry wins; validation reports duplicates), so the list sent with `PUT` never repeats a
-/// block (TF #1148).
+/// block (<https://github.com/ovh/terraform-provider-ovh/issues/1148>).
 pub fn desired_ips(ips: &[IpRestrictionSpec]) -> Vec<(String, String)> {
     let mut seen = std::collections::BTreeSet::new();
     ips.iter()

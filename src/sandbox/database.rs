@@ -2674,7 +2674,8 @@ async fn post_user(
             Ok(answer)
         })
     });
-    // The "500 but created" fault (TF #1306): the user exists, the answer says otherwise.
+    // The "500 but created" fault (https://github.com/ovh/terraform-provider-ovh/issues/1306): the
+    // user exists, the answer says otherwise.
     if result.is_ok() && sb.faults.created_but_500() {
         return ApiError::internal().into_response();
     }

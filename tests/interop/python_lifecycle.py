@@ -21,7 +21,8 @@ with the default credentials, e.g.
       --hosting interop.cluster021.hosting.ovh.net --ready-after 300ms
 
 Prints one line per step; exits 1 with a message naming the step on the first failure.
-Requires ``pip install -r tests/interop/requirements.txt``.
+Requires ``tests/interop/requirements.txt``: ``bash tests/run.sh`` installs it into the virtual
+environment ``target/interop-venv``.
 """
 
 import importlib.metadata
@@ -37,7 +38,7 @@ try:
     import ovh.client
     import ovh.exceptions as exc
 except ImportError:
-    sys.exit("error: python package `ovh` is missing\nhint: pip install -r tests/interop/requirements.txt")
+    sys.exit("error: python package `ovh` is missing\nhint: bash tests/run.sh installs it into target/interop-venv")
 
 APPLICATION_KEY = "sandbox-application-key"
 APPLICATION_SECRET = "sandbox-application-secret"

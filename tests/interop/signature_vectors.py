@@ -7,9 +7,10 @@ Runs python-ovh's own code path (``Client.get/post/put/delete`` -> ``call`` ->
 answers ``GET /auth/time`` with a fixed server time and captures the method,
 URL, body and headers of every other request. Nothing leaves the machine.
 
-Requires ``pip install ovh==1.2.0``. The Rust unit test in ``src/ovh/signing.rs``
-hardcodes this output; ``tests/it/ovh_client.rs`` runs this script and compares
-every vector with the Rust signer and body serializer.
+Requires ``ovh==1.2.0`` (``bash tests/run.sh`` installs it into
+``target/interop-venv``). The Rust unit test in ``src/ovh/signing.rs`` hardcodes
+this output; ``tests/it/ovh_client.rs`` runs this script and compares every
+vector with the Rust signer and body serializer.
 """
 
 import json
@@ -19,7 +20,7 @@ try:
     import ovh
     import ovh.client
 except ImportError:
-    sys.exit("python package `ovh` is missing: pip install ovh==1.2.0")
+    sys.exit("python package `ovh` is missing\nhint: bash tests/run.sh installs it into target/interop-venv")
 
 if getattr(ovh, "__version__", None) not in (None, "1.2.0"):
     print("warning: expected ovh==1.2.0, found %s" % ovh.__version__, file=sys.stderr)

@@ -401,7 +401,8 @@ async fn a_spent_wait_budget_exits_5_and_the_next_run_resumes_without_duplicates
 
     // The next run waits for them rather than creating them again. billing-db converges and
     // the users are created; the IP entry stuck in PENDING holds orders-db until the budget is
-    // spent again (TF #533): exit 5 naming the entry, and still no duplicate.
+    // spent again (https://github.com/ovh/terraform-provider-ovh/issues/533): exit 5 naming the entry,
+    // and still no duplicate.
     let run = ws.run(&["apply", "manifests", "--yes", "--timeout", "5s"]);
     assert_eq!(run.code, Some(5), "{run:?}");
     assert!(

@@ -1045,9 +1045,10 @@ async fn a_spent_wait_budget_ends_in_progress_and_the_next_run_resumes_without_r
     assert_converged_and_single(&fx).await;
 }
 
-/// An IP entry stuck in PENDING (TF #533) holds the service step until the wait budget is
-/// spent: the step ends in progress naming the entry (apply exits 5), and a next run with a
-/// fresh plan resumes waiting on it without re-sending anything.
+/// An IP entry stuck in PENDING (<https://github.com/ovh/terraform-provider-ovh/issues/533>)
+/// holds the service step until the wait budget is spent: the step ends in progress naming the
+/// entry (apply exits 5), and a next run with a fresh plan resumes waiting on it without
+/// re-sending anything.
 #[tokio::test]
 async fn an_ip_entry_stuck_pending_ends_in_progress_and_the_next_run_resumes() {
     let fx = Fixture::with(SandboxConfig {

@@ -2,6 +2,10 @@
 //! `ovh` 2.0.3 over HTTPS each drive `reconcile sandbox serve` through a whole life
 //! (`tests/interop/python_lifecycle.py`, `tests/interop/node_lifecycle.js`). A missing python
 //! package or `node_modules` fails these tests with the install command; it never skips them.
+//!
+//! The python peer lives in a virtual environment under the target directory (systems that
+//! follow PEP 668 refuse a system-wide `pip install`): `tests/run.sh` makes
+//! `target/interop-venv` and exports its interpreter as `INTEROP_PYTHON`; see [`python`].
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -17,8 +21,32 @@ const START_DEADLINE: Duration = Duration::from_secs(30);
 /// How long one script may run; its own waits have 30 s deadlines.
 const SCRIPT_DEADLINE: Duration = Duration::from_secs(240);
 
+/// Where `tests/run.sh` makes the python virtual environment, inside the target directory.
+const VENV: &str = "interop-venv";
+/// How to get the python peer, said by every failure that comes from a missing one.
+pub const PYTHON_HINT: &str = "hint: bash tests/run.sh installs it into target/interop-venv, \
+or set INTEROP_PYTHON to a python that has `pip install -r tests/interop/requirements.txt`";
+
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// The python that runs the interop scripts: `$INTEROP_PYTHON` when set (`tests/run.sh`
+/// exports it), else the `interop-venv` of the target directory this test binary was built in
+/// (`target/debug/deps/it-HASH` -> `target/interop-venv`, found even when `CARGO_TARGET_DIR`
+/// moved it), else `python3` on `PATH`.
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("INTEROP_PYTHON").filter(|p| !p.is_empty()) {
+        return PathBuf::from(python);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // deps/, the profile directory, the target directory (a --target triple adds one level).
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .map(|dir| dir.join(VENV).join("bin/python"))
+        .find(|python| python.is_file())
+        .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 /// `reconcile sandbox serve` on a free port, killed when dropped.
@@ -147,17 +175,20 @@ impl Drop for ServedSandbox {
     }
 }
 
-/// Fails (never skips) when `python3` or its `ovh` 1.2.0 package is missing.
+/// Fails (never skips) when [`python`] cannot run or lacks its `ovh` 1.2.0 package.
 fn require_python_ovh() {
-    let probe = Command::new("python3")
+    let python = python();
+    let probe = Command::new(&python)
         .args([
             "-c",
             "import importlib.metadata as m, ovh; print(m.version('ovh'))",
         ])
         .output();
-    let hint = "hint: pip install -r tests/interop/requirements.txt";
+    let python = python.display();
     match probe {
-        Err(e) => panic!("python3 is needed for the interop tests and cannot run: {e}\n{hint}"),
+        Err(e) => {
+            panic!("{python} is needed for the interop tests and cannot run: {e}\n{PYTHON_HINT}")
+        }
         Ok(out) if !out.status.success() => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let last = stderr
@@ -165,13 +196,13 @@ fn require_python_ovh() {
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("");
-            panic!("the python package `ovh` is missing ({last})\n{hint}")
+            panic!("{python} has no python package `ovh` ({last})\n{PYTHON_HINT}")
         }
         Ok(out) => {
             let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
             assert_eq!(
                 version, "1.2.0",
-                "python `ovh` {version} is installed, the interop tests pin 1.2.0\n{hint}"
+                "{python} has python `ovh` {version}, the interop tests pin 1.2.0\n{PYTHON_HINT}"
             );
         }
     }
@@ -205,7 +236,7 @@ fn official_python_client_drives_the_sandbox_over_http() {
         "{}",
         sandbox.endpoint
     );
-    let mut python = Command::new("python3");
+    let mut python = Command::new(python());
     python
         .arg(interop_dir().join("python_lifecycle.py"))
         .arg(&sandbox.endpoint);

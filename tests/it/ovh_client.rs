@@ -912,16 +912,23 @@ fn python_ovh_signatures_urls_and_bodies_match_ours() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/interop/signature_vectors.py"
     );
-    let output = std::process::Command::new("python3")
+    let python = crate::interop::python();
+    let output = std::process::Command::new(&python)
         .arg(script)
         .output()
         .unwrap_or_else(|e| {
-            panic!("could not run python3 ({e}); this test needs python3 with `pip install ovh==1.2.0`")
+            panic!(
+                "could not run {} ({e})\n{}",
+                python.display(),
+                crate::interop::PYTHON_HINT
+            )
         });
     assert!(
         output.status.success(),
-        "{script} failed; this test needs `pip install ovh==1.2.0`:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "{script} failed under {}:\n{}\n{}",
+        python.display(),
+        String::from_utf8_lossy(&output.stderr),
+        crate::interop::PYTHON_HINT
     );
     let vectors: Vec<PythonVector> = serde_json::from_slice(&output.stdout).unwrap();
     assert!(vectors.len() >= 10, "got {} vectors", vectors.len());

@@ -910,7 +910,8 @@ async fn a_create_answered_500_still_happened() {
     let path = format!("{DB}/postgresql/{}", ids.body[0].as_str().unwrap());
     wait_ready(&sb, &path).await;
 
-    // TF #1306: POST user answered 500, the user exists, the retry gets 409.
+    // https://github.com/ovh/terraform-provider-ovh/issues/1306: POST user answered 500, the user
+    // exists, the retry gets 409.
     let user = sb
         .call(
             "POST",

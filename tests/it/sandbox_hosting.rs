@@ -1,5 +1,5 @@
 //! The sandbox's Web Hosting routes: every answer checked against the real OpenAPI schema
-//! (`webhosting.json`, strictly: no invented property, every declared one present), then the
+//! (`tests/fixtures/webhosting.json`, strictly: no invented property, every declared one present), then the
 //! life of attached domains, SSL, hosting databases and tasks, and the exact error bodies.
 
 use crate::openapi::{OpenApi, Strictness};
@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 const H: &str = "h1.cluster021.hosting.ovh.net";
 const BASE: &str = "/hosting/web/h1.cluster021.hosting.ovh.net";
+/// The OVH Web Hosting OpenAPI export, vendored (origin in `tests/fixtures/README.md`).
 const SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/ovh-schemas/webhosting.json"
+    "/tests/fixtures/webhosting.json"
 );
 const DEADLINE: Duration = Duration::from_secs(10);
 

@@ -3,9 +3,10 @@
 //! filters the list routes take.
 //!
 //! Error wording: `Received not described parameters: (a, b) while calling creation handler`
-//! and `Body parameter X isn't formated correctly` (sic) are real answers (php-ovh#63,
-//! python-ovh#121). The enum and mandatory-field messages follow the same `[field] ...` style but
-//! are sandbox assumptions.
+//! and `Body parameter X isn't formated correctly` (sic) are real answers
+//! (<https://github.com/ovh/php-ovh/issues/63>, <https://github.com/ovh/python-ovh/issues/121>).
+//! The enum and mandatory-field messages follow the same `[field] ...` style but are sandbox
+//! assumptions.
 
 use crate::sandbox::error::ApiError;
 use serde_json::{Map, Value};
