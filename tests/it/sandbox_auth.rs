@@ -206,6 +206,10 @@ async fn consumer_key_flow_pending_validated_and_access_rules() {
         current.body["rules"],
         json!([{"method": "GET", "path": "/auth/*"}])
     );
+    // What Terraform's provider asks first: the same rules, as `allowedRoutes`.
+    let details = sb.call_as(&ck, "GET", "/auth/details", None).await;
+    assert_eq!(details.status, 200, "{:?}", details.body);
+    assert_eq!(details.body["allowedRoutes"], current.body["rules"]);
 
     let ungranted = sb.call_as(&ck, "GET", "/hosting/web", None).await;
     assert_eq!(ungranted.status, 403);
@@ -316,4 +320,92 @@ async fn unknown_paths_answer_404_with_a_class() {
     let answer = sb.call("GET", "/no/such/route", None).await;
     assert_eq!(answer.status, 404);
     assert_eq!(answer.body["class"], "Client::NotFound");
+}
+
+/// `GET /auth/details` (Terraform's provider calls it before anything else and refuses to plan
+/// on a 404) answers the real `auth.Details`, its `allowedRoutes` being the rules that
+/// `/auth/currentCredential` shows and that the sandbox enforces.
+#[tokio::test]
+async fn auth_details_agree_with_the_current_credential() {
+    let sb = TestSandbox::start(Duration::from_millis(300)).await;
+    let details = sb.call("GET", "/auth/details", None).await;
+    assert_eq!(details.status, 200, "{:?}", details.body);
+    let current = sb.call("GET", "/auth/currentCredential", None).await;
+    assert_eq!(details.body["allowedRoutes"], current.body["rules"]);
+    let mut fields: Vec<&str> = details
+        .body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "account",
+            "allowedRoutes",
+            "description",
+            "identities",
+            "method",
+            "roles",
+            "user"
+        ]
+    );
+    assert_eq!(details.body["method"], "account");
+    assert_eq!(
+        details.body["allowedRoutes"],
+        json!([
+            {"method": "GET", "path": "/*"},
+            {"method": "POST", "path": "/*"},
+            {"method": "PUT", "path": "/*"},
+            {"method": "DELETE", "path": "/*"}
+        ])
+    );
+    let unsigned = http()
+        .get(format!("{}/auth/details", sb.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+}
+
+/// Over TLS, reqwest negotiates HTTP/2, whose requests have no `Host` header: the sandbox
+/// rebuilt the signed URL from `Host` and refused every such call with INVALID_SIGNATURE.
+#[tokio::test]
+async fn signed_calls_over_http2_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = TestSandbox::start_tls(
+        SandboxConfig {
+            projects: vec!["p1".into()],
+            ..SandboxConfig::default()
+        },
+        &dir.path().join("ca.pem"),
+    )
+    .await;
+    assert!(
+        sb.endpoint.starts_with("https://127.0.0.1:"),
+        "{}",
+        sb.endpoint
+    );
+    let answer = sb.call("GET", "/auth/currentCredential", None).await;
+    assert_eq!(answer.version, reqwest::Version::HTTP_2);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let created = sb
+        .call(
+            "POST",
+            "/auth/credential",
+            Some(json!({"accessRules": [{"method": "GET", "path": "/*"}]})),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let validation_url = created.body["validationUrl"].as_str().unwrap();
+    assert!(
+        validation_url.starts_with(&sb.endpoint.replace("/1.0", "/auth/?credentialToken=")),
+        "the validation URL names the authority the client used: {validation_url}"
+    );
+    let services = sb
+        .call("GET", "/cloud/project/p1/database/mongodb", None)
+        .await;
+    assert_eq!((services.status, services.body), (200, json!([])));
 }
