@@ -6,6 +6,7 @@
 //! file), `lifecycle` (time-driven statuses), and one file per route family: `database` (+ its
 //! `catalogue`), `hosting`, `stack`.
 
+pub mod advanced_configuration;
 pub mod auth;
 pub mod catalogue;
 pub mod database;
