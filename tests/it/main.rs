@@ -42,3 +42,6 @@ mod validate;
 
 // apply against the sandbox binary: convergence, gates, stale plans, faults, kill -9, secrets
 mod apply_e2e;
+
+// interop: Terraform with the official provider, and reconcile, against the sandbox binary
+mod terraform;
