@@ -481,7 +481,8 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
+    // `server::body_limits` has read the body already, within the limit and the deadline.
+    let body = match axum::body::to_bytes(body, super::MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {
             return ApiError::bad_request("", "Request body too large or unreadable")
