@@ -261,6 +261,25 @@ async fn oauth2_client_credentials_give_a_bearer_token() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    // Terraform's provider asks /auth/details with OAuth2 too: the token's scope is `all`.
+    let details: Value = client
+        .get(format!("{}/auth/details", sb.endpoint))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        details["allowedRoutes"].as_array().unwrap().len(),
+        4,
+        "{details}"
+    );
+    assert_eq!(
+        details["allowedRoutes"][0],
+        json!({"method": "GET", "path": "/*"})
+    );
     let bad = client
         .get(format!("{}/hosting/web", sb.endpoint))
         .bearer_auth("not-a-token")
