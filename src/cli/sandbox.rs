@@ -81,6 +81,15 @@ pub struct ServeArgs {
     #[arg(long = "stuck-pending", value_name = "CIDR")]
     pub stuck_pending: Vec<String>,
 
+    /// Close a connection that takes longer than this to send a request's headers (an idle
+    /// keep-alive connection included) or to finish its TLS handshake
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub header_timeout: Duration,
+
+    /// Answer 408 and close the connection when a request's body takes longer than this
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub body_timeout: Duration,
+
     /// Serve HTTPS with a freshly generated certificate (node's official client speaks only
     /// HTTPS); the CA certificate is written to --tls-ca-out
     #[arg(long)]
@@ -121,6 +130,8 @@ impl ServeArgs {
             created_but_500: self.created_but_500,
             stuck_pending: self.stuck_pending.clone(),
             state_file: self.state.clone(),
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
         }
     }
 

@@ -10,7 +10,7 @@ use super::{Sandbox, SandboxConfig, TIMESTAMP_TOLERANCE};
 use crate::ovh::signing::signature;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -90,13 +90,7 @@ pub fn seed(world: &mut super::World, config: &SandboxConfig, now: DateTime<Utc>
         return;
     }
     let credential_id = world.next_id();
-    let rules = ["GET", "POST", "PUT", "DELETE"]
-        .into_iter()
-        .map(|method| AccessRule {
-            method: method.into(),
-            path: "/*".into(),
-        })
-        .collect();
+    let rules = every_route();
     world.credentials.insert(
         config.consumer_key.clone(),
         Credential {
@@ -119,6 +113,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/auth/time", get(time))
         .route("/auth/credential", post(request_credential))
         .route("/auth/currentCredential", get(current_credential))
+        .route("/auth/details", get(details))
         .route("/auth/logout", post(logout))
 }
 
@@ -147,6 +142,7 @@ struct CredentialRequest {
 async fn request_credential(
     State(sandbox): State<Arc<Sandbox>>,
     Extension(scheme): Extension<ServedScheme>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -170,9 +166,7 @@ async fn request_credential(
         }
     }
     let application_key = header_str(&headers, "x-ovh-application").unwrap_or_default();
-    let host = header_str(&headers, "host")
-        .unwrap_or("localhost")
-        .to_string();
+    let host = request_authority(&uri, &headers);
     let consumer_key = random_token();
     let token = random_token();
     let result = sandbox.write(|world, now| {
@@ -255,6 +249,51 @@ async fn current_credential(
         .into_response(),
         None => AuthError::not_credential().into_response(),
     })
+}
+
+/// The account every sandbox credential belongs to (a NIC handle, as the real API answers).
+pub const SANDBOX_ACCOUNT: &str = "sb00001-ovh";
+
+/// The access rules an OAuth2 token carries: its scope is `all`.
+fn every_route() -> Vec<AccessRule> {
+    ["GET", "POST", "PUT", "DELETE"]
+        .into_iter()
+        .map(|method| AccessRule {
+            method: method.into(),
+            path: "/*".into(),
+        })
+        .collect()
+}
+
+/// `GET /auth/details`: the real `auth.Details` (`account`, `allowedRoutes`, `description`,
+/// `identities`, `method`, `roles`, `user`). Terraform's provider calls it before anything
+/// else. `allowedRoutes` are the consumer key's rules, exactly what `/auth/currentCredential`
+/// answers as `rules` and what `authenticate` enforces; an OAuth2 token (scope `all`) may call
+/// every route.
+async fn details(
+    State(sandbox): State<Arc<Sandbox>>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    let (allowed_routes, description) = match caller {
+        Caller::ConsumerKey(key) => {
+            match sandbox.read(|world, _| world.credentials.get(&key).map(|c| c.rules.clone())) {
+                Some(rules) => (rules, "sandbox consumer key"),
+                None => return AuthError::not_credential().into_response(),
+            }
+        }
+        Caller::OAuth2(_) => (every_route(), "sandbox OAuth2 client"),
+        Caller::Anonymous => return AuthError::not_credential().into_response(),
+    };
+    Json(json!({
+        "account": SANDBOX_ACCOUNT,
+        "allowedRoutes": allowed_routes,
+        "description": description,
+        "identities": [format!("urn:v1:eu:identity:account:{SANDBOX_ACCOUNT}")],
+        "method": "account",
+        "roles": [],
+        "user": null,
+    }))
+    .into_response()
 }
 
 async fn logout(
@@ -406,10 +445,20 @@ fn guard(method: &Method, request_path: &str) -> Guard {
     }
 }
 
+/// The authority a client addressed: the request URI's (HTTP/2 `:authority`, or an absolute
+/// request target), else the `Host` header (HTTP/1.1), else `localhost`. HTTP/2 requests carry
+/// no `Host` header, so the signed URL must not be rebuilt from it alone.
+pub fn request_authority(uri: &Uri, headers: &HeaderMap) -> String {
+    uri.authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| header_str(headers, "host").map(str::to_string))
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
 /// The URLs a client may have signed for this request: the one it used (python: scheme,
 /// host and port) and `https://host` without the port (node signs that whatever it connects to).
-fn signed_url_candidates(scheme: &str, headers: &HeaderMap, path_and_query: &str) -> Vec<String> {
-    let host = header_str(headers, "host").unwrap_or("localhost");
+fn signed_url_candidates(scheme: &str, authority: &str, path_and_query: &str) -> Vec<String> {
+    let host = authority;
     let bare_host = match host.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
         _ => host,
@@ -432,7 +481,8 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
+    // `server::body_limits` has read the body already, within the limit and the deadline.
+    let body = match axum::body::to_bytes(body, super::MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {
             return ApiError::bad_request("", "Request body too large or unreadable")
@@ -542,7 +592,8 @@ fn check_signed(
         .map(|p| p.as_str())
         .unwrap_or("/");
     let secret = &sandbox.config.application_secret;
-    let signed = signed_url_candidates(scheme, headers, path_and_query)
+    let authority = request_authority(&parts.uri, headers);
+    let signed = signed_url_candidates(scheme, &authority, path_and_query)
         .iter()
         .any(|url| signature(secret, consumer_key, &parts.method, url, body, timestamp) == given);
     if !signed {
@@ -594,11 +645,23 @@ mod tests {
 
     #[test]
     fn node_style_url_drops_the_port() {
-        let mut headers = HeaderMap::new();
-        headers.insert("host", "127.0.0.1:8443".parse().unwrap());
-        let urls = signed_url_candidates("https", &headers, "/1.0/x?y=1");
+        let urls = signed_url_candidates("https", "127.0.0.1:8443", "/1.0/x?y=1");
         assert!(urls.contains(&"https://127.0.0.1:8443/1.0/x?y=1".to_string()));
         assert!(urls.contains(&"https://127.0.0.1/1.0/x?y=1".to_string()));
+    }
+
+    /// HTTP/2 requests have no `Host` header: the signed URL was rebuilt from `localhost` and
+    /// every call reconcile made over HTTP/2 (`--tls`) answered INVALID_SIGNATURE.
+    #[test]
+    fn the_authority_comes_from_the_uri_before_the_host_header() {
+        let mut headers = HeaderMap::new();
+        let h2: Uri = "https://127.0.0.1:8443/1.0/auth/time".parse().unwrap();
+        assert_eq!(request_authority(&h2, &headers), "127.0.0.1:8443");
+        let h1: Uri = "/1.0/auth/time".parse().unwrap();
+        assert_eq!(request_authority(&h1, &headers), "localhost");
+        headers.insert("host", "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(request_authority(&h1, &headers), "127.0.0.1:9000");
+        assert_eq!(request_authority(&h2, &headers), "127.0.0.1:8443");
     }
 
     #[test]

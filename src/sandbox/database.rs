@@ -46,6 +46,7 @@
 //!   kafkaConnect, kafkaMirrorMaker, m3aggregator, m3db) list no services and refuse a create with
 //!   `404 Client::NotFound::EngineNameNotFound`.
 
+use super::advanced_configuration;
 use super::catalogue::{self, Availability};
 use super::error::ApiError;
 use super::lifecycle::Lifecycle;
@@ -146,6 +147,9 @@ pub struct Service {
     pub port: u16,
     /// The number the next node's name gets.
     pub next_node: u32,
+    /// The settings set with `PUT .../advancedConfiguration` (see `advanced_configuration`).
+    #[serde(default)]
+    pub advanced_configuration: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -855,7 +859,7 @@ fn capabilities_of(engine: &str) -> Value {
     if matches!(engine, "mongodb" | "postgresql" | "mysql") {
         map.insert("databases".into(), rights(true, true, false, true));
     }
-    if !mongodb {
+    if !advanced_configuration::properties(engine).is_empty() {
         map.insert(
             "advancedConfiguration".into(),
             rights(false, true, true, false),
@@ -1430,6 +1434,7 @@ fn build_service(
             20000 + rand::random::<u16>() % 10000
         },
         next_node: 0,
+        advanced_configuration: BTreeMap::new(),
     };
     for role in &roles {
         service.add_node(role, now, timing.wait);
@@ -2347,6 +2352,14 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         )
         .route(&format!("{CLUSTER}/roles"), get(list_roles))
         .route(
+            &format!("{CLUSTER}/advancedConfiguration"),
+            get(get_advanced_configuration).put(put_advanced_configuration),
+        )
+        .route(
+            &format!("{CLUSTER}/capabilities/advancedConfiguration"),
+            get(advanced_configuration_capabilities),
+        )
+        .route(
             &format!("{CLUSTER}/ipRestriction"),
             get(list_ips).post(post_ip),
         )
@@ -2829,6 +2842,53 @@ async fn remove_ip(
     reply_void(engine_route(&engine, None, &method, &uri).and_then(|()| {
         write_service(&sb, &project, &engine, &id, |s, timing, now| {
             delete_ip(s, &block, timing, now)
+        })
+    }))
+}
+
+async fn get_advanced_configuration(
+    State(sb): Sb,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    Path((project, engine, id)): Path<(String, String, String)>,
+) -> Response {
+    reply(engine_route(&engine, None, &method, &uri).and_then(|()| {
+        read_service(&sb, &project, &engine, &id, |s, _| {
+            Ok(json!(s.advanced_configuration))
+        })
+    }))
+}
+
+/// Replaces the settings at once; the service stays `READY` (the choices are listed in
+/// `advanced_configuration`).
+async fn put_advanced_configuration(
+    State(sb): Sb,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    Path((project, engine, id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    reply(engine_route(&engine, None, &method, &uri).and_then(|()| {
+        write_service(&sb, &project, &engine, &id, |s, _, now| {
+            s.ensure_ready(now)?;
+            s.advanced_configuration = advanced_configuration::parse(&s.engine, &body)?;
+            Ok(json!(s.advanced_configuration))
+        })
+    }))
+}
+
+async fn advanced_configuration_capabilities(
+    State(sb): Sb,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    Path((project, engine, id)): Path<(String, String, String)>,
+) -> Response {
+    reply(engine_route(&engine, None, &method, &uri).and_then(|()| {
+        read_service(&sb, &project, &engine, &id, |s, _| {
+            Ok(advanced_configuration::properties(&s.engine)
+                .iter()
+                .map(|p| p.to_json())
+                .collect())
         })
     }))
 }

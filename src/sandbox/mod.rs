@@ -6,6 +6,7 @@
 //! file), `lifecycle` (time-driven statuses), and one file per route family: `database` (+ its
 //! `catalogue`), `hosting`, `stack`.
 
+pub mod advanced_configuration;
 pub mod auth;
 pub mod catalogue;
 pub mod database;
@@ -33,6 +34,14 @@ pub const DEFAULT_APPLICATION_SECRET: &str = "sandbox-application-secret";
 pub const DEFAULT_CONSUMER_KEY: &str = "sandbox-consumer-key";
 pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
+
+/// Default of `--header-timeout`: an idle connection is closed after this long.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of `--body-timeout`.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request body the sandbox reads; a larger one is `413`, refused from its
+/// `Content-Length` before any of it is read.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// How far a request's `X-Ovh-Timestamp` may be from the sandbox clock.
 pub const TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(300);
@@ -65,6 +74,11 @@ pub struct SandboxConfig {
     pub stuck_pending: Vec<String>,
     /// Where the world is persisted (none: in memory only).
     pub state_file: Option<PathBuf>,
+    /// How long a connection may take to send a request's headers (its first request, or the
+    /// next one on an idle keep-alive connection) and its TLS handshake; then it is closed.
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive once its headers have (408 after that).
+    pub body_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -85,6 +99,8 @@ impl Default for SandboxConfig {
             created_but_500: 0.0,
             stuck_pending: Vec::new(),
             state_file: None,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }

@@ -2,14 +2,21 @@
 //! request passes, listening on an address, and the TLS mode with a generated certificate
 //! (node's official client speaks only HTTPS).
 //!
-//! Middleware order, outermost first: query id -> faults (latency, 429, 500) -> on-demand
-//! scopes -> authentication -> route.
+//! Middleware order, outermost first: query id -> body limits (413 from `Content-Length`
+//! before reading, the body read whole within `body_timeout` or 408) -> faults (latency, 429,
+//! 500) -> on-demand scopes -> authentication -> route.
+//!
+//! Connections: a TLS handshake, a first request's headers and the headers of each next
+//! request on a keep-alive connection must arrive within `header_timeout`, else the
+//! connection is closed; so idle HTTP/1.1 connections do not stay open. HTTP/2 connections
+//! are pinged every `header_timeout` and closed when the peer stops answering.
 
 use super::auth::{self, ServedScheme};
 use super::error::ApiError;
-use super::{database, hosting, stack, Sandbox};
-use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use super::{database, hosting, stack, Sandbox, MAX_BODY_BYTES};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
@@ -41,6 +48,8 @@ pub fn router(sandbox: Arc<Sandbox>, scheme: &'static str) -> Router {
             on_demand_scopes,
         ))
         .layer(middleware::from_fn_with_state(sandbox.clone(), faults))
+        .layer(middleware::from_fn_with_state(sandbox.clone(), body_limits))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(query_id))
         .layer(Extension(ServedScheme(scheme)))
         .with_state(sandbox)
@@ -81,6 +90,90 @@ async fn query_id(request: Request, next: Next) -> Response {
         HeaderValue::from_static("no-cache, no-store"),
     );
     auth::fix_content_type(&mut response);
+    response
+}
+
+/// Refuses a body larger than [`MAX_BODY_BYTES`] with 413 from its `Content-Length`, before
+/// reading any of it; reads any other body whole (a chunked one is cut off with 413 at the
+/// limit) within `body_timeout`, else 408. Both close the connection.
+async fn body_limits(
+    State(sandbox): State<Arc<Sandbox>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&n| n > MAX_BODY_BYTES as u64) {
+        return closing(body_too_large(length));
+    }
+    let (parts, body) = request.into_parts();
+    let deadline = sandbox.config.body_timeout;
+    match tokio::time::timeout(deadline, read_body(body)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(BodyError::TooLarge)) => closing(body_too_large(MAX_BODY_BYTES as u64 + 1)),
+        Ok(Err(BodyError::Unreadable)) => {
+            closing(ApiError::bad_request("", "Request body unreadable").into_response())
+        }
+        Err(_) => closing(
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "Client::RequestTimeout",
+                format!(
+                    "The request body did not arrive within {}",
+                    humantime::format_duration(deadline)
+                ),
+            )
+            .into_response(),
+        ),
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+/// The whole body, at most [`MAX_BODY_BYTES`].
+async fn read_body(body: Body) -> Result<axum::body::Bytes, BodyError> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes.into())
+}
+
+fn body_too_large(length: u64) -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Client::RequestEntityTooLarge",
+        if length > MAX_BODY_BYTES as u64 + 1 {
+            format!(
+                "Request body of {length} bytes is larger than the {MAX_BODY_BYTES} bytes accepted"
+            )
+        } else {
+            format!("Request body is larger than the {MAX_BODY_BYTES} bytes accepted")
+        },
+    )
+    .into_response()
+}
+
+/// An answer after which the connection is closed (its request body was not read whole).
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
@@ -164,10 +257,27 @@ pub async fn serve(
         SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
         SocketAddr::V4(a) => a.to_string(),
     };
+    let bind_error = |source| ServeError::Bind {
+        addr: listen.to_string(),
+        source,
+    };
+    let header_timeout = sandbox.config.header_timeout;
+    let mut server = axum_server::from_tcp(listener.into_std().map_err(bind_error)?)
+        .map_err(bind_error)?
+        .first_request_timeout(header_timeout);
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(header_timeout);
+    server
+        .http_builder()
+        .http2()
+        .keep_alive_interval(header_timeout)
+        .keep_alive_timeout(header_timeout);
     match tls {
         None => {
             let app = router(sandbox, "http");
-            let task = tokio::spawn(async move { axum::serve(listener, app).await });
+            let task = tokio::spawn(async move { server.serve(app.into_make_service()).await });
             Ok(RunningSandbox {
                 addr,
                 endpoint: format!("http://{host}/1.0"),
@@ -175,18 +285,10 @@ pub async fn serve(
             })
         }
         Some(tls) => {
-            let config = tls_config(&tls)?;
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls_config(&tls)?)
+                .handshake_timeout(header_timeout);
+            let server = server.acceptor(acceptor);
             let app = router(sandbox, "https");
-            let std_listener = listener.into_std().map_err(|source| ServeError::Bind {
-                addr: listen.to_string(),
-                source,
-            })?;
-            let server = axum_server::from_tcp_rustls(std_listener, config).map_err(|source| {
-                ServeError::Bind {
-                    addr: listen.to_string(),
-                    source,
-                }
-            })?;
             let task = tokio::spawn(async move { server.serve(app.into_make_service()).await });
             Ok(RunningSandbox {
                 addr,

@@ -261,3 +261,61 @@ fn official_node_client_drives_the_sandbox_over_https() {
         .env("NODE_EXTRA_CA_CERTS", &ca_path);
     sandbox.run_script("node_lifecycle.js", node);
 }
+
+/// Python's client speaks HTTP/1.1 over TLS and signs `https://host:port/...`.
+#[test]
+fn official_python_client_drives_the_sandbox_over_https() {
+    require_python_ovh();
+    let ca = tempfile::tempdir().expect("temp dir");
+    let ca_path = ca.path().join("ca.pem");
+    let ca_arg = ca_path.to_str().expect("utf-8 temp path");
+    let sandbox = ServedSandbox::start(&["--tls", "--tls-ca-out", ca_arg]);
+    assert!(
+        sandbox.endpoint.starts_with("https://127.0.0.1:"),
+        "{}",
+        sandbox.endpoint
+    );
+    let mut python = Command::new(python());
+    python
+        .arg(interop_dir().join("python_lifecycle.py"))
+        .arg(&sandbox.endpoint)
+        // requests trusts REQUESTS_CA_BUNDLE; urllib (the validation page) SSL_CERT_FILE.
+        .env("REQUESTS_CA_BUNDLE", &ca_path)
+        .env("SSL_CERT_FILE", &ca_path);
+    sandbox.run_script("python_lifecycle.py", python);
+}
+
+/// reqwest negotiates HTTP/2 over TLS, where requests carry no `Host` header: the sandbox
+/// rebuilt the signed URL from `Host` alone and answered every call of
+/// `reconcile --ca-cert ca.pem --endpoint https://...` with 400 INVALID_SIGNATURE.
+#[test]
+fn reconcile_plans_over_http2_against_the_tls_sandbox() {
+    let ca = tempfile::tempdir().expect("temp dir");
+    let ca_path = ca.path().join("ca.pem");
+    let ca_arg = ca_path.to_str().expect("utf-8 temp path");
+    let sandbox = ServedSandbox::start(&["--tls", "--tls-ca-out", ca_arg]);
+    let workspace = crate::e2e::Workspace::new(
+        &sandbox.endpoint,
+        &[
+            ("reconcile.yaml", &format!("project: {PROJECT}\n")),
+            (
+                "orders.yaml",
+                "apiVersion: reconcile/v1\nkind: DatabaseService\nmetadata: { name: orders-db }\n\
+                 spec:\n  engine: mongodb\n  version: \"7.0\"\n  plan: discovery\n  \
+                 nodes: { flavor: db2-2, region: GRA, count: 3 }\n",
+            ),
+        ],
+    );
+    let run = workspace.run(&["plan", "manifests", "--ca-cert", ca_arg]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{run:?}\n--- sandbox stderr ---\n{}",
+        sandbox.stderr()
+    );
+    assert!(
+        run.stdout.contains("DatabaseService/orders-db"),
+        "{}",
+        run.stdout
+    );
+}

@@ -46,3 +46,6 @@ mod apply_e2e;
 // the seeded fault campaign: faults, kills and manifest mutations, then a clean re-run
 // (examples/fault_campaign.rs runs the same episodes, many of them)
 mod campaign;
+
+// interop: Terraform with the official provider, and reconcile, against the sandbox binary
+mod terraform;

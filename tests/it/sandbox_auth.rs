@@ -206,6 +206,10 @@ async fn consumer_key_flow_pending_validated_and_access_rules() {
         current.body["rules"],
         json!([{"method": "GET", "path": "/auth/*"}])
     );
+    // What Terraform's provider asks first: the same rules, as `allowedRoutes`.
+    let details = sb.call_as(&ck, "GET", "/auth/details", None).await;
+    assert_eq!(details.status, 200, "{:?}", details.body);
+    assert_eq!(details.body["allowedRoutes"], current.body["rules"]);
 
     let ungranted = sb.call_as(&ck, "GET", "/hosting/web", None).await;
     assert_eq!(ungranted.status, 403);
@@ -257,6 +261,25 @@ async fn oauth2_client_credentials_give_a_bearer_token() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    // Terraform's provider asks /auth/details with OAuth2 too: the token's scope is `all`.
+    let details: Value = client
+        .get(format!("{}/auth/details", sb.endpoint))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        details["allowedRoutes"].as_array().unwrap().len(),
+        4,
+        "{details}"
+    );
+    assert_eq!(
+        details["allowedRoutes"][0],
+        json!({"method": "GET", "path": "/*"})
+    );
     let bad = client
         .get(format!("{}/hosting/web", sb.endpoint))
         .bearer_auth("not-a-token")
@@ -316,4 +339,243 @@ async fn unknown_paths_answer_404_with_a_class() {
     let answer = sb.call("GET", "/no/such/route", None).await;
     assert_eq!(answer.status, 404);
     assert_eq!(answer.body["class"], "Client::NotFound");
+}
+
+/// `GET /auth/details` (Terraform's provider calls it before anything else and refuses to plan
+/// on a 404) answers the real `auth.Details`, its `allowedRoutes` being the rules that
+/// `/auth/currentCredential` shows and that the sandbox enforces.
+#[tokio::test]
+async fn auth_details_agree_with_the_current_credential() {
+    let sb = TestSandbox::start(Duration::from_millis(300)).await;
+    let details = sb.call("GET", "/auth/details", None).await;
+    assert_eq!(details.status, 200, "{:?}", details.body);
+    let current = sb.call("GET", "/auth/currentCredential", None).await;
+    assert_eq!(details.body["allowedRoutes"], current.body["rules"]);
+    let mut fields: Vec<&str> = details
+        .body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "account",
+            "allowedRoutes",
+            "description",
+            "identities",
+            "method",
+            "roles",
+            "user"
+        ]
+    );
+    assert_eq!(details.body["method"], "account");
+    assert_eq!(
+        details.body["allowedRoutes"],
+        json!([
+            {"method": "GET", "path": "/*"},
+            {"method": "POST", "path": "/*"},
+            {"method": "PUT", "path": "/*"},
+            {"method": "DELETE", "path": "/*"}
+        ])
+    );
+    let unsigned = http()
+        .get(format!("{}/auth/details", sb.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+}
+
+/// Over TLS, reqwest negotiates HTTP/2, whose requests have no `Host` header: the sandbox
+/// rebuilt the signed URL from `Host` and refused every such call with INVALID_SIGNATURE.
+#[tokio::test]
+async fn signed_calls_over_http2_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = TestSandbox::start_tls(
+        SandboxConfig {
+            projects: vec!["p1".into()],
+            ..SandboxConfig::default()
+        },
+        &dir.path().join("ca.pem"),
+    )
+    .await;
+    assert!(
+        sb.endpoint.starts_with("https://127.0.0.1:"),
+        "{}",
+        sb.endpoint
+    );
+    let answer = sb.call("GET", "/auth/currentCredential", None).await;
+    assert_eq!(answer.version, reqwest::Version::HTTP_2);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let created = sb
+        .call(
+            "POST",
+            "/auth/credential",
+            Some(json!({"accessRules": [{"method": "GET", "path": "/*"}]})),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let validation_url = created.body["validationUrl"].as_str().unwrap();
+    assert!(
+        validation_url.starts_with(&sb.endpoint.replace("/1.0", "/auth/?credentialToken=")),
+        "the validation URL names the authority the client used: {validation_url}"
+    );
+    let services = sb
+        .call("GET", "/cloud/project/p1/database/mongodb", None)
+        .await;
+    assert_eq!((services.status, services.body), (200, json!([])));
+}
+
+/// Sends `head` (and `body`) on a fresh connection and reads until the server closes it or
+/// `deadline` passes; returns what came back, and whether the server closed the connection.
+async fn raw_exchange(addr: &str, head: &str, body: &[u8], deadline: Duration) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer and close before the body is all sent: that is the point.
+    let _ = stream.write_all(body).await;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match tokio::time::timeout(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&answer).into_owned(), closed)
+}
+
+fn authority(sb: &TestSandbox) -> String {
+    sb.endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches("/1.0")
+        .to_string()
+}
+
+/// A 100 MB body was read (about 20 MB of it) before a 400: it is refused with 413 from its
+/// `Content-Length`, before any of it is read, and the connection is closed.
+#[tokio::test]
+async fn an_oversized_body_is_refused_from_its_content_length() {
+    let sb = TestSandbox::start(Duration::from_millis(300)).await;
+    let addr = authority(&sb);
+    let head = format!(
+        "POST /1.0/cloud/project/p1/database/mongodb HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n"
+    );
+    // Only a few bytes of the announced 100 MB are sent: waiting for the rest would hang.
+    let (answer, closed) =
+        raw_exchange(&addr, &head, b"{\"description\":", Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    assert!(
+        answer.contains(r#"{"class":"Client::RequestEntityTooLarge","message":"Request body of 104857600 bytes is larger than the 2097152 bytes accepted"}"#),
+        "{answer}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("x-ovh-queryid"),
+        "{answer}"
+    );
+    assert!(closed, "the connection stays open after a 413: {answer}");
+
+    // Without Content-Length (chunked), the body is cut off at the limit.
+    let head = format!(
+        "POST /1.0/cloud/project/p1/database/mongodb HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let chunk = format!("100000\r\n{}\r\n", "x".repeat(0x100000));
+    let body = chunk.repeat(3);
+    let (answer, closed) =
+        raw_exchange(&addr, &head, body.as_bytes(), Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    assert!(closed, "{answer}");
+
+    // A body under the limit still reaches its route.
+    let ok = sb.call("GET", "/auth/details", None).await;
+    assert_eq!(ok.status, 200);
+}
+
+/// 500 idle connections stayed open forever: a connection that sends no request, or only part
+/// of its headers, or nothing after a first answer, is closed after `header_timeout`; a body
+/// that stops arriving gets 408 after `body_timeout`.
+#[tokio::test]
+async fn idle_connections_and_stalled_bodies_are_closed() {
+    let sb = TestSandbox::start_with(SandboxConfig {
+        projects: vec!["p1".into()],
+        header_timeout: Duration::from_millis(300),
+        body_timeout: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let addr = authority(&sb);
+    let wait = Duration::from_secs(5);
+
+    let mut idle = Vec::new();
+    for i in 0..40 {
+        let head = match i % 3 {
+            0 => String::new(),
+            1 => "GET /1.0/auth/time HTTP/1.1\r\nHost: ".to_string(),
+            _ => format!("GET /1.0/auth/time HTTP/1.1\r\nHost: {addr}\r\n\r\n"),
+        };
+        let addr = addr.clone();
+        idle.push(tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let (answer, closed) = raw_exchange(&addr, &head, b"", wait).await;
+            (i, answer, closed, started.elapsed())
+        }));
+    }
+    for task in idle {
+        let (i, answer, closed, elapsed) = task.await.unwrap();
+        assert!(
+            closed,
+            "connection {i} still open after {elapsed:?}: {answer:?}"
+        );
+        if i % 3 == 2 {
+            // A complete request is answered first; the keep-alive connection then idles out.
+            assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        }
+    }
+
+    let head = format!(
+        "PUT /1.0/cloud/project/p1/database/mongodb/x HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    );
+    let (answer, closed) = raw_exchange(&addr, &head, b"{\"descr", wait).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(
+        answer.contains(r#"{"class":"Client::RequestTimeout","message":"The request body did not arrive within 300ms"}"#),
+        "{answer}"
+    );
+    assert!(closed, "{answer}");
+
+    // The sandbox still serves.
+    assert_eq!(sb.call("GET", "/auth/details", None).await.status, 200);
+}
+
+/// Over TLS the handshake has the same deadline: a connection that never starts one is closed.
+#[tokio::test]
+async fn a_tls_connection_without_a_handshake_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = TestSandbox::start_tls(
+        SandboxConfig {
+            header_timeout: Duration::from_millis(300),
+            ..SandboxConfig::default()
+        },
+        &dir.path().join("ca.pem"),
+    )
+    .await;
+    let addr = sb
+        .endpoint
+        .trim_start_matches("https://")
+        .trim_end_matches("/1.0")
+        .to_string();
+    let (answer, closed) = raw_exchange(&addr, "", b"", Duration::from_secs(5)).await;
+    assert!(closed, "still open: {answer:?}");
+    let answer = sb.call("GET", "/auth/time", None).await;
+    assert_eq!(
+        (answer.status, answer.version),
+        (200, reqwest::Version::HTTP_2)
+    );
 }

@@ -1061,3 +1061,108 @@ async fn node_and_plan_changes_keep_the_node_count_in_range() {
         (400, &json!("Client::BadRequest"))
     );
 }
+
+/// Terraform's provider reads `advancedConfiguration` after every create of an engine other
+/// than mongodb, and tainted the resource on the 404 the sandbox answered. The route now
+/// exists for every engine, and a PUT validates names and values.
+#[tokio::test]
+async fn advanced_configuration_is_served_and_validated_for_every_engine() {
+    let sb = TestSandbox::start(READY_AFTER).await;
+    let id = create(&sb, "postgresql", postgresql_body()).await;
+    let path = format!("{DB}/postgresql/{id}");
+    let settings = format!("{path}/advancedConfiguration");
+
+    assert_answer(&sb.call("GET", &settings, None).await, 200, json!({}));
+    let busy = sb
+        .call("PUT", &settings, Some(json!({"pg.jit": "true"})))
+        .await;
+    assert_answer(
+        &busy,
+        409,
+        error(
+            "Client::Conflict::ServiceNotReady",
+            &format!("Service {id} is not in state READY"),
+        ),
+    );
+    wait_ready(&sb, &path).await;
+
+    let wanted = json!({"pg.log_min_duration_statement": "1000", "pg.jit": "false"});
+    assert_answer(
+        &sb.call("PUT", &settings, Some(wanted.clone())).await,
+        200,
+        wanted.clone(),
+    );
+    assert_answer(&sb.call("GET", &settings, None).await, 200, wanted.clone());
+    // Applied at once: the service stays READY and takes the next change straight away.
+    assert_eq!(sb.call("GET", &path, None).await.body["status"], "READY");
+    assert_answer(
+        &sb.call("PUT", &settings, Some(wanted.clone())).await,
+        200,
+        wanted,
+    );
+
+    let refused = [
+        (
+            json!({"pg.log_min_duration_statement": "-5"}),
+            "pg.log_min_duration_statement: \"-5\" is not an integer from -1 to 86400000",
+        ),
+        (
+            json!({"pg.jit": 1}),
+            "pg.jit: the value must be a JSON string, got 1",
+        ),
+        (
+            json!({"pg.track_io_timing": "sometimes"}),
+            "pg.track_io_timing: \"sometimes\" is not one of off, on",
+        ),
+    ];
+    for (body, message) in refused {
+        assert_answer(
+            &sb.call("PUT", &settings, Some(body)).await,
+            400,
+            error("Client::BadRequest::InvalidAdvancedConfiguration", message),
+        );
+    }
+    let unknown = sb
+        .call("PUT", &settings, Some(json!({"mysql.sql_mode": "ANSI"})))
+        .await;
+    assert_eq!(unknown.status, 400, "{unknown:?}");
+    assert!(
+        unknown.body["message"].as_str().unwrap().starts_with(
+            "mysql.sql_mode is not an advanced configuration property of postgresql; known: "
+        ),
+        "{unknown:?}"
+    );
+    // A refused PUT changes nothing.
+    assert_eq!(
+        sb.call("GET", &settings, None).await.body["pg.log_min_duration_statement"],
+        "1000"
+    );
+
+    let properties = sb
+        .call(
+            "GET",
+            &format!("{path}/capabilities/advancedConfiguration"),
+            None,
+        )
+        .await;
+    assert_eq!(properties.status, 200, "{properties:?}");
+    let jit = properties
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "pg.jit");
+    assert_eq!(jit.unwrap()["type"], "boolean");
+
+    let mongodb = create(&sb, "mongodb", mongodb_body()).await;
+    assert_answer(
+        &sb.call(
+            "GET",
+            &format!("{DB}/mongodb/{mongodb}/advancedConfiguration"),
+            None,
+        )
+        .await,
+        200,
+        json!({}),
+    );
+}

@@ -29,6 +29,8 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub query_id: Option<String>,
+    /// The HTTP version the answer came with (HTTP/2 over `start_tls`).
+    pub version: reqwest::Version,
 }
 
 impl TestSandbox {
@@ -54,6 +56,31 @@ impl TestSandbox {
             sandbox,
             endpoint: running.endpoint,
             http: http(),
+            consumer_key,
+        }
+    }
+
+    /// The sandbox over TLS (`--tls`), its CA written to `ca_cert_out`; the caller trusts that
+    /// CA and negotiates HTTP/2 (ALPN), as reqwest and reconcile do.
+    pub async fn start_tls(config: SandboxConfig, ca_cert_out: &std::path::Path) -> TestSandbox {
+        let consumer_key = config.consumer_key.clone();
+        let sandbox = Sandbox::new(config).expect("sandbox starts");
+        let tls = sandbox::Tls {
+            ca_cert_out: ca_cert_out.to_path_buf(),
+        };
+        let running = sandbox::serve(sandbox.clone(), "127.0.0.1:0", Some(tls))
+            .await
+            .expect("sandbox listens");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let pem = std::fs::read(ca_cert_out).expect("the sandbox wrote its CA");
+        let http = reqwest::Client::builder()
+            .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).expect("a PEM CA"))
+            .build()
+            .expect("a TLS client");
+        TestSandbox {
+            sandbox,
+            endpoint: running.endpoint,
+            http,
             consumer_key,
         }
     }
@@ -100,6 +127,7 @@ impl TestSandbox {
         }
         let response = request.send().await.expect("sandbox answers");
         let status = response.status().as_u16();
+        let version = response.version();
         let query_id = response
             .headers()
             .get("x-ovh-queryid")
@@ -114,6 +142,7 @@ impl TestSandbox {
             status,
             body,
             query_id,
+            version,
         }
     }
 
