@@ -12,6 +12,7 @@ use std::time::Duration;
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the simulator until killed; prints `endpoint=URL` on stdout once listening
+    /// (then `runabove_endpoint=URL`, where RunAbove's API is served)
     Serve(ServeArgs),
 }
 
@@ -161,6 +162,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "endpoint={}", running.endpoint)?;
+        writeln!(stdout, "runabove_endpoint={}", running.runabove_endpoint)?;
         stdout.flush()?;
     }
     tokio::select! {
