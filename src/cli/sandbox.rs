@@ -161,8 +161,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     }
     {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "endpoint={}", running.endpoint)?;
-        writeln!(stdout, "runabove_endpoint={}", running.runabove_endpoint)?;
+        // One write: a script that reads only the first line and closes the pipe must not
+        // make the second line fail (broken pipe) and stop the sandbox.
+        let lines = format!(
+            "endpoint={}\nrunabove_endpoint={}\n",
+            running.endpoint, running.runabove_endpoint
+        );
+        stdout.write_all(lines.as_bytes())?;
         stdout.flush()?;
     }
     tokio::select! {
