@@ -287,7 +287,10 @@ fn sandbox_stack_is_found_again_without_state_unpinned_or_pinned() {
     write("{}");
     let (code, stdout, stderr) = run(&["apply", "m", "--yes"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("+ ManagedStackMysql/shop will be created"), "{stdout}");
+    assert!(
+        stdout.contains("+ ManagedStackMysql/shop will be created"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains("ManagedStackMysql/shop: stack 1001 has no name on RunAbove: pin it with `spec.id: 1001`"),
         "{stderr}"
@@ -348,7 +351,10 @@ fn the_runabove_endpoint_comes_from_the_flag_or_the_environment() {
     ] {
         let (code, stdout, stderr) = plan(&extra, env);
         assert_eq!(code, Some(0), "{stdout}{stderr}");
-        assert!(stdout.contains("+ ManagedStackMysql/shop will be created"), "{stdout}");
+        assert!(
+            stdout.contains("+ ManagedStackMysql/shop will be created"),
+            "{stdout}"
+        );
     }
     // The OVH endpoint does not serve RunAbove's routes: the scope is unknown there.
     let (code, stdout, _) = plan(&["--runabove-endpoint", &served.endpoint], None);
@@ -356,5 +362,8 @@ fn the_runabove_endpoint_comes_from_the_flag_or_the_environment() {
     assert!(stdout.contains("? managed MySQL stacks"), "{stdout}");
     let (code, _, stderr) = plan(&["--runabove-endpoint", "runabove-ca"], None);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("unknown runabove endpoint `runabove-ca`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown runabove endpoint `runabove-ca`"),
+        "{stderr}"
+    );
 }
