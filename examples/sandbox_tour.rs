@@ -38,10 +38,9 @@ async fn main() -> anyhow::Result<()> {
         sandbox::DEFAULT_APPLICATION_SECRET,
         sandbox::DEFAULT_CONSUMER_KEY,
     );
-    let api = Client::new(ClientConfig::new(
-        Endpoint::parse(&running.endpoint)?,
-        credentials,
-    ))?;
+    let mut config = ClientConfig::new(Endpoint::parse(&running.endpoint)?, credentials);
+    config.runabove = Some(Endpoint::parse_runabove(&running.runabove_endpoint)?);
+    let api = Client::new(config)?;
 
     let me: Value = api.get("/auth/currentCredential").await?;
     println!("credential {} is {}", me["credentialId"], me["status"]);
@@ -130,17 +129,19 @@ async fn main() -> anyhow::Result<()> {
         domain["status"], domain["path"]
     );
 
-    // RunAbove managed stack.
-    let stack: Value = api
-        .post(
-            "/stackMysql",
-            &json!({"region": "BHS-1", "flavor": "ra.s", "nodes": 3}),
-        )
-        .await?;
-    let stack_id = stack["id"].as_str().unwrap_or_default();
+    // RunAbove managed stack, on RunAbove's own API, as its guide shows: the create answers
+    // no id, the listing does.
+    let runabove = api.runabove();
+    let created: Value = runabove.post("/stackMysql", &json!({})).await?;
+    let listed: Value = runabove.get("/stackMysql").await?;
+    let stack_id = listed["products"][0]["id"].clone();
     let stack_path = format!("/stackMysql/{stack_id}");
-    println!("created stackMysql {stack_id} ({})", stack["status"]);
-    wait_for(&api, &format!("{stack_path}/status"), "status", "running").await?;
+    println!("stackMysql: {} ({stack_id})", created["msg"]);
+    let start = Instant::now();
+    while runabove.get::<Value>(&stack_path).await?["active"] != true {
+        anyhow::ensure!(start.elapsed() < DEADLINE, "{stack_path} not active");
+        tokio::time::sleep(POLL).await;
+    }
 
     // Everything goes away again, children first.
     let _: Value = api.delete(&user_path).await?;
@@ -150,8 +151,8 @@ async fn main() -> anyhow::Result<()> {
         .delete(&format!("{hosting}/attachedDomain/www.shop.example"))
         .await?;
     follow_task(&api, &format!("{hosting}/tasks/{}", task["id"])).await?;
-    let _: Value = api.delete(&stack_path).await?;
-    wait_gone(&api, &stack_path).await?;
+    let _: Value = runabove.delete(&stack_path).await?;
+    wait_gone(runabove, &stack_path).await?;
     println!(
         "tour done in {:.1}s: everything created, changed and deleted",
         started.elapsed().as_secs_f64()

@@ -1,5 +1,6 @@
 //! Flags that say how to reach the API, and `connect`: a `Client` for the real API (flags >
-//! `OVH_*` env > `ovh.conf` files) or for the in-process sandbox behind `--sandbox`.
+//! `OVH_*` env > `ovh.conf` files) or for the in-process sandbox behind `--sandbox`, with its
+//! RunAbove sibling (`--runabove-endpoint`).
 
 use super::sandbox::start_in_process;
 use super::GlobalArgs;
@@ -65,6 +66,7 @@ pub async fn connect(global: &GlobalArgs, args: &ClientArgs) -> anyhow::Result<C
         );
         let mut config = ClientConfig::new(endpoint, credentials);
         config.rate_limit_per_sec = args.rate_limit;
+        config.runabove = Some(Endpoint::parse_runabove(&running.runabove_endpoint)?);
         let client = Client::new(config)?;
         return Ok(Connection {
             client,
@@ -83,8 +85,10 @@ pub async fn connect(global: &GlobalArgs, args: &ClientArgs) -> anyhow::Result<C
     for (field, source) in &resolved.sources {
         tracing::debug!("{field} from {source}");
     }
+    let runabove = runabove_endpoint(global, &resolved.credentials)?;
     let mut config = ClientConfig::new(resolved.endpoint, resolved.credentials);
     config.rate_limit_per_sec = args.rate_limit;
+    config.runabove = runabove;
     if let Some(path) = &args.ca_cert {
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
@@ -94,4 +98,18 @@ pub async fn connect(global: &GlobalArgs, args: &ClientArgs) -> anyhow::Result<C
         client: Client::new(config)?,
         sandbox: None,
     })
+}
+
+/// Where `ManagedStackMysql` calls go: `--runabove-endpoint` (else `RUNABOVE_ENDPOINT`), else
+/// RunAbove's public API for application keys. RunAbove has no OAuth2: with OAuth2 credentials
+/// and no endpoint given, stack calls stay on the OVH endpoint (which answers 404).
+fn runabove_endpoint(
+    global: &GlobalArgs,
+    credentials: &Credentials,
+) -> anyhow::Result<Option<Endpoint>> {
+    match (&global.runabove_endpoint, credentials) {
+        (Some(given), _) => Ok(Some(Endpoint::parse_runabove(given)?)),
+        (None, Credentials::Application { .. }) => Ok(Some(Endpoint::runabove())),
+        (None, Credentials::OAuth2 { .. }) => Ok(None),
+    }
 }

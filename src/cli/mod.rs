@@ -35,6 +35,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "OVH_ENDPOINT", value_name = "NAME|URL")]
     pub endpoint: Option<String>,
 
+    /// RunAbove's API, where ManagedStackMysql lives: `runabove` (https://api.runabove.com/1.0,
+    /// the default with application keys) or a URL such as a sandbox's `runabove_endpoint=`
+    #[arg(
+        long,
+        global = true,
+        env = "RUNABOVE_ENDPOINT",
+        value_name = "NAME|URL"
+    )]
+    pub runabove_endpoint: Option<String>,
+
     /// Run against the built-in sandbox, in this process (state under .reconcile/): no account
     /// and no network needed
     #[arg(long, global = true)]

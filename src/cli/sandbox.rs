@@ -12,6 +12,7 @@ use std::time::Duration;
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the simulator until killed; prints `endpoint=URL` on stdout once listening
+    /// (then `runabove_endpoint=URL`, where RunAbove's API is served)
     Serve(ServeArgs),
 }
 
@@ -171,7 +172,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     }
     {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "endpoint={}", running.endpoint)?;
+        // One write: a script that reads only the first line and closes the pipe must not
+        // make the second line fail (broken pipe) and stop the sandbox.
+        let lines = format!(
+            "endpoint={}\nrunabove_endpoint={}\n",
+            running.endpoint, running.runabove_endpoint
+        );
+        stdout.write_all(lines.as_bytes())?;
         stdout.flush()?;
     }
     tokio::select! {

@@ -266,9 +266,9 @@ fn resume_for(
             };
             let claims = stack::planner_claims(stacks, manifests);
             let found = claims.get(address)?;
-            (found.status == "creating").then(|| Resume::Stack {
+            (!found.active).then(|| Resume::Stack {
                 id: found.id.clone(),
-                status: found.status.clone(),
+                status: "inactive".into(),
             })
         }
     }
@@ -306,6 +306,6 @@ pub(crate) async fn wait(step: &mut Step<'_, '_>, resume: &Resume) -> StepResult
             name,
             status,
         } => hosting::resume_database(step, hosting, name, status).await,
-        Resume::Stack { id, status } => stack::wait_running(step, id, status).await,
+        Resume::Stack { id, .. } => stack::wait_active(step, id, false).await,
     }
 }

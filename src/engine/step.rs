@@ -310,8 +310,12 @@ impl<'r, 'a> Step<'r, 'a> {
         &self.change.address
     }
 
+    /// The client of this step's API: RunAbove's for a managed stack, else OVH's.
     pub fn client(&self) -> &'a Client {
-        self.run.client
+        match self.change.address.kind {
+            Kind::ManagedStackMysql => self.run.client.runabove(),
+            _ => self.run.client,
+        }
     }
 
     /// The run's answers by path (`ExecuteOptions::answers`).

@@ -26,5 +26,5 @@ pub use read::{read, read_for, read_with, scopes, ReadError};
 pub mod mapping {
     pub use super::database::{catalogue, live_service, live_user, offer};
     pub use super::hosting::{attached_domain, hosting_database, primary_login, ssl};
-    pub use super::stack::stack;
+    pub use super::stack::{product_ids, stack};
 }

@@ -192,14 +192,12 @@ pub struct LiveHostingDatabase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveStack {
+    /// The cluster id, as `GET /stackMysql` lists it (a number, kept as its text).
     pub id: String,
-    pub region: String,
-    pub flavor: String,
+    /// How many nodes `GET /stackMysql/{id}` shows.
     pub nodes: u32,
-    pub version: String,
-    pub status: String,
-    /// Creation time (RFC 3339), for the deterministic claim order.
-    pub created_at: String,
+    /// `active` in `GET /stackMysql/{id}`: false while the cluster is being built.
+    pub active: bool,
     pub raw: Value,
 }
 

@@ -297,21 +297,38 @@ impl<'a> Reader<'a> {
 
     /// `GET path` as JSON.
     pub(crate) async fn get(&self, path: &str) -> Result<Value, OvhError> {
-        if let Some(Some(known)) = self.answers.and_then(|a| a.get(path)) {
-            return Ok(known);
-        }
-        let body = self.request(path).await?;
-        self.remember(path, Some(&body));
-        Ok(body)
+        self.get_from(self.client, path).await
     }
 
     /// `GET path`, `None` when it answers 404 (the object is not there, or went away since it
     /// was listed).
     pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
+        self.get_if_present_from(self.client, path).await
+    }
+
+    /// This reader on RunAbove's API (`Client::runabove`): same bound, count and answers.
+    pub(crate) fn runabove(&self) -> RunAboveReader<'_, 'a> {
+        RunAboveReader(self)
+    }
+
+    async fn get_from(&self, client: &Client, path: &str) -> Result<Value, OvhError> {
+        if let Some(Some(known)) = self.answers.and_then(|a| a.get(path)) {
+            return Ok(known);
+        }
+        let body = self.request(client, path).await?;
+        self.remember(path, Some(&body));
+        Ok(body)
+    }
+
+    async fn get_if_present_from(
+        &self,
+        client: &Client,
+        path: &str,
+    ) -> Result<Option<Value>, OvhError> {
         if let Some(known) = self.answers.and_then(|a| a.get(path)) {
             return Ok(known);
         }
-        let body = match self.request(path).await {
+        let body = match self.request(client, path).await {
             Ok(body) => Some(body),
             Err(err) if err.is_not_found() => None,
             Err(err) => return Err(err),
@@ -328,7 +345,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One counted request, within the in-flight bound; each path at most once.
-    async fn request(&self, path: &str) -> Result<Value, OvhError> {
+    async fn request(&self, client: &Client, path: &str) -> Result<Value, OvhError> {
         let fresh = self
             .requested
             .lock()
@@ -341,13 +358,28 @@ impl<'a> Reader<'a> {
             .await
             .expect("the reader's semaphore is never closed");
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.client.get::<Value>(path).await
+        client.get::<Value>(path).await
     }
 
     /// `GET path` of a list route: the ids (strings; numeric ids are kept as their text).
     pub(crate) async fn list(&self, path: &str) -> Result<Vec<String>, ReadError> {
         let body = self.get(path).await?;
         ids(&body).ok_or_else(|| ReadError::malformed(path, "something other than a list of ids"))
+    }
+}
+
+/// A `Reader` whose requests go to RunAbove's API.
+pub(crate) struct RunAboveReader<'r, 'a>(&'r Reader<'a>);
+
+impl RunAboveReader<'_, '_> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Value, OvhError> {
+        self.0.get_from(self.0.client.runabove(), path).await
+    }
+
+    pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
+        self.0
+            .get_if_present_from(self.0.client.runabove(), path)
+            .await
     }
 }
 
@@ -506,21 +538,15 @@ mod tests {
                 "s1",
                 Spec::ManagedStackMysql(ManagedStackMysqlSpec {
                     id: None,
-                    region: "SBG-1".into(),
-                    flavor: "ra.s".into(),
                     nodes: None,
-                    version: None,
                 }),
             ),
             resource(
                 Kind::ManagedStackMysql,
                 "s2",
                 Spec::ManagedStackMysql(ManagedStackMysqlSpec {
-                    id: Some("x".into()),
-                    region: "BHS-1".into(),
-                    flavor: "ra.m".into(),
-                    nodes: None,
-                    version: None,
+                    id: Some(1001),
+                    nodes: Some(3),
                 }),
             ),
         ]);

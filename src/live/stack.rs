@@ -1,49 +1,70 @@
-//! RunAbove managed MySQL stacks, read live: `GET /stackMysql` (ids, oldest first), then each
-//! stack, mapped to `LiveStack`. The API has no name or description: which manifest claims
-//! which stack is the planner's rule, and it needs every stack, so the whole family is one
-//! scope.
+//! RunAbove managed MySQL stacks, read live on RunAbove's API (`Reader::runabove`):
+//! `GET /stackMysql` (`{"products": [{"id"}]}`), then each cluster, mapped to `LiveStack`.
+//! A cluster has no name: which manifest stands for which cluster is the planner's rule
+//! (`plan::stack::claims`), and it needs every cluster, so the whole family is one scope.
 
-use super::fields::{opt_string, opt_u32, string};
+use super::fields::opt_u32;
 use super::model::{LiveScope, LiveStack};
 use super::read::{segment, ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
 
+pub const LIST: &str = "/stackMysql";
+
 pub(crate) async fn read_scope(reader: &Reader<'_>) -> Result<LiveScope, ReadError> {
-    let list = "/stackMysql";
-    let ids = reader.list(list).await?;
-    let read = try_join_all(ids.iter().map(|id| {
-        let path = format!("{list}/{}", segment(id));
+    let reader = reader.runabove();
+    let listing = reader.get(LIST).await?;
+    let ids = product_ids(&listing).ok_or_else(|| {
+        ReadError::malformed(LIST, "something other than {\"products\": [{\"id\"}]}")
+    })?;
+    let read = try_join_all(ids.into_iter().map(|id| {
+        let path = format!("{LIST}/{}", segment(&id));
+        let reader = &reader;
         async move {
             match reader.get_if_present(&path).await? {
                 None => Ok(None),
-                Some(raw) => stack(raw)
+                Some(raw) => stack(id, raw)
                     .map(Some)
                     .map_err(|what| ReadError::malformed(&path, what)),
             }
         }
     }))
     .await?;
-    let mut stacks: Vec<LiveStack> = read.into_iter().flatten().collect();
-    // The claim order: oldest first, ties by id.
-    stacks.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    // The claim order is the listing's (`plan::stack`).
+    let stacks: Vec<LiveStack> = read.into_iter().flatten().collect();
     Ok(LiveScope::StackMysql { stacks })
 }
 
-/// A `/stackMysql/{id}` answer as a `LiveStack` (`nodes` defaults to 1, RunAbove's default).
-pub fn stack(raw: Value) -> Result<LiveStack, &'static str> {
-    if !raw.is_object() {
-        return Err("something other than a mysql stack");
-    }
-    let id = opt_string(&raw, "id").ok_or("a mysql stack without an id")?;
+/// The cluster ids of a `GET /stackMysql` answer, in its order (numbers kept as their text).
+pub fn product_ids(listing: &Value) -> Option<Vec<String>> {
+    listing
+        .get("products")?
+        .as_array()?
+        .iter()
+        .map(|product| match product.get("id")? {
+            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A `/stackMysql/{id}` answer as a `LiveStack` (the answer carries no id: the listing's).
+pub fn stack(id: String, raw: Value) -> Result<LiveStack, &'static str> {
+    let active = raw
+        .get("active")
+        .and_then(Value::as_bool)
+        .ok_or("a mysql cluster without `active`")?;
+    let nodes = raw
+        .get("nodes")
+        .and_then(Value::as_array)
+        .map(|nodes| nodes.len() as u32)
+        .or_else(|| opt_u32(&raw, "nodes"))
+        .ok_or("a mysql cluster without `nodes`")?;
     Ok(LiveStack {
         id,
-        region: string(&raw, "region"),
-        flavor: string(&raw, "flavor"),
-        nodes: opt_u32(&raw, "nodes").unwrap_or(1),
-        version: string(&raw, "version"),
-        status: string(&raw, "status"),
-        created_at: string(&raw, "createdAt"),
+        nodes,
+        active,
         raw,
     })
 }
@@ -54,32 +75,30 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_stack_maps_its_fields() {
+    fn the_guides_answers_map_to_a_stack() {
+        let listing = json!({"products": [{"id": 1001}, {"id": "1002"}]});
+        assert_eq!(
+            product_ids(&listing),
+            Some(vec!["1001".into(), "1002".into()])
+        );
+        assert_eq!(product_ids(&json!(["1001"])), None);
         let raw = json!({
-            "id": "5d1c3c0e-2f4b-4f7e-9d0c-8b1f0e7a6c21", "name": null, "region": "SBG-1",
-            "flavor": "ra.s", "nodes": 3, "version": "5.6", "status": "running",
-            "createdAt": "2025-03-01T10:00:00+00:00",
-            "endpoint": {"host": "5d1c3c0e.stackmysql.sbg-1.runabove.io", "port": 3306}
+            "active": false,
+            "nodes": [
+                {"addr": "10.0.0.1", "product_id": 1001},
+                {"addr": "10.0.0.2", "product_id": 1001}
+            ],
+            "product_id": 1001
         });
         assert_eq!(
-            stack(raw.clone()).unwrap(),
+            stack("1001".into(), raw.clone()).unwrap(),
             LiveStack {
-                id: "5d1c3c0e-2f4b-4f7e-9d0c-8b1f0e7a6c21".into(),
-                region: "SBG-1".into(),
-                flavor: "ra.s".into(),
-                nodes: 3,
-                version: "5.6".into(),
-                status: "running".into(),
-                created_at: "2025-03-01T10:00:00+00:00".into(),
+                id: "1001".into(),
+                nodes: 2,
+                active: false,
                 raw,
             }
         );
-    }
-
-    #[test]
-    fn a_stack_without_nodes_has_one_and_without_id_is_malformed() {
-        let raw = json!({"id": "s", "region": "BHS-1", "flavor": "ra.m", "status": "creating"});
-        assert_eq!(stack(raw).unwrap().nodes, 1);
-        assert!(stack(json!({"region": "BHS-1"})).is_err());
+        assert!(stack("1".into(), json!({"nodes": []})).is_err());
     }
 }

@@ -389,22 +389,16 @@ pub struct HostingDatabaseSpec {
     pub password: SecretRef,
 }
 
-/// A RunAbove managed MySQL stack. The API has no name or description: see docs/manifests.md
-/// for how a manifest is matched to a live stack.
+/// A RunAbove managed MySQL stack (a cluster). The API gives a cluster no name, and its create
+/// answers no id: see docs/manifests.md for how a manifest finds its cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManagedStackMysqlSpec {
-    /// The live stack's id, once known; pins this manifest to that stack.
-    pub id: Option<String>,
-    /// BHS-1 or SBG-1. Changing it replaces.
-    pub region: String,
-    /// ra.s, ra.m or ra.l. Changing it replaces.
-    pub flavor: String,
-    /// 1 or 3. Changing it replaces.
-    #[schemars(range(min = 1))]
+    /// The cluster's id (`GET /stackMysql`), once known; pins this manifest to that cluster.
+    pub id: Option<u64>,
+    /// Nodes: 2 (the default) or 3. Changing it replaces.
+    #[schemars(range(min = 2, max = 3))]
     pub nodes: Option<u32>,
-    /// MySQL version, 5.5 or 5.6. Changing it replaces.
-    pub version: Option<String>,
 }
 
 #[cfg(test)]

@@ -197,22 +197,14 @@ impl Rules<'_> {
             }
             Spec::ManagedStackMysql(stack) => {
                 if let Some(nodes) = stack.nodes {
-                    if nodes != 1 && nodes != 3 {
+                    if nodes != 2 && nodes != 3 {
                         self.error(
                             doc,
                             "spec.nodes",
-                            format!("a stack has 1 or 3 nodes, not {nodes}"),
-                            "1 (a single node) or 3 (a primary and two replicas)",
+                            format!("a stack has 2 or 3 nodes, not {nodes}"),
+                            "2 (the default) or 3",
                         );
                     }
-                }
-                if stack.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
-                    self.error(
-                        doc,
-                        "spec.id",
-                        "the pinned `id` is empty",
-                        "remove `id`, or give the live stack's id",
-                    );
                 }
             }
         }
@@ -506,7 +498,7 @@ impl Rules<'_> {
                     database.user.clone(),
                 ),
                 Spec::ManagedStackMysql(stack) => match &stack.id {
-                    Some(id) => ("spec.id", String::new(), id.clone()),
+                    Some(id) => ("spec.id", String::new(), id.to_string()),
                     None => continue,
                 },
                 Spec::DatabaseService(_) => continue,
@@ -572,7 +564,10 @@ fn managed_object(spec: &Spec) -> String {
             database.user,
             database.hosting.as_deref().unwrap_or("")
         ),
-        Spec::ManagedStackMysql(stack) => format!("stack `{}`", stack.id.as_deref().unwrap_or("")),
+        Spec::ManagedStackMysql(stack) => match stack.id {
+            Some(id) => format!("stack `{id}`"),
+            None => "stack".to_owned(),
+        },
         Spec::DatabaseService(_) => String::new(),
     }
 }

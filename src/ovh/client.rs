@@ -53,6 +53,9 @@ pub struct ClientConfig {
     pub root_certificate_pem: Option<Vec<u8>>,
     /// `User-Agent` header. Default `reconcile/<version>`.
     pub user_agent: String,
+    /// RunAbove's API (`Client::runabove`), reached with the same credentials and settings.
+    /// Default none: `Client::runabove` is then this client itself.
+    pub runabove: Option<Endpoint>,
 }
 
 impl ClientConfig {
@@ -72,6 +75,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             root_certificate_pem: None,
             user_agent: concat!("reconcile/", env!("CARGO_PKG_VERSION")).to_owned(),
+            runabove: None,
         }
     }
 }
@@ -103,6 +107,8 @@ struct Inner {
     max_retries: usize,
     retry_min_delay: Duration,
     retry_max_delay: Duration,
+    /// The client of `ClientConfig::runabove`.
+    runabove: Option<Client>,
 }
 
 enum Auth {
@@ -153,8 +159,15 @@ struct Prepared<'a> {
 
 impl Client {
     /// Builds a client. Installs rustls' ring crypto provider if none is installed yet.
-    pub fn new(config: ClientConfig) -> Result<Self, OvhError> {
+    pub fn new(mut config: ClientConfig) -> Result<Self, OvhError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let runabove = match config.runabove.take() {
+            None => None,
+            Some(endpoint) => Some(Client::new(ClientConfig {
+                endpoint,
+                ..config.clone()
+            })?),
+        };
 
         let rate = NonZeroU32::new(config.rate_limit_per_sec).ok_or_else(|| {
             OvhError::config("the request rate limit must be at least 1 per second", None)
@@ -252,6 +265,7 @@ impl Client {
                 max_retries: config.max_retries,
                 retry_min_delay: config.retry_min_delay,
                 retry_max_delay: config.retry_max_delay,
+                runabove,
             }),
         })
     }
@@ -259,6 +273,13 @@ impl Client {
     /// The endpoint this client talks to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
+    }
+
+    /// The client of RunAbove's API (`ClientConfig::runabove`): same credentials and
+    /// settings, its own endpoint, rate limit and server time. This client itself when the
+    /// config named no RunAbove endpoint.
+    pub fn runabove(&self) -> &Client {
+        self.inner.runabove.as_ref().unwrap_or(self)
     }
 
     /// Calls `method path` (the path starts with `/` and may carry a query string) with an

@@ -67,6 +67,15 @@ const NAMED: &[Named] = &[
     },
 ];
 
+/// RunAbove (OVH's labs brand): its own API, signed like OVH's, with no OAuth2. Not an OVH
+/// region, so not in `NAMED`: only `Endpoint::parse_runabove` knows the name.
+const RUNABOVE: Named = Named {
+    name: "runabove",
+    aliases: &[],
+    base: "https://api.runabove.com/1.0",
+    token_url: None,
+};
+
 /// The API an `ovh::Client` talks to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
@@ -103,6 +112,32 @@ impl Endpoint {
             ));
         }
         Self::parse_url(input)
+    }
+
+    /// RunAbove's API: `runabove` (`https://api.runabove.com/1.0`) or an `http(s)://` URL
+    /// (a sandbox's `runabove_endpoint=`).
+    pub fn parse_runabove(input: &str) -> Result<Self, OvhError> {
+        let input = input.trim();
+        if input == RUNABOVE.name {
+            return Ok(Self::runabove());
+        }
+        if !input.contains("://") {
+            return Err(OvhError::config(
+                format!("unknown runabove endpoint `{input}`"),
+                "use runabove or a url such as http://127.0.0.1:8080/runabove/1.0".to_owned(),
+            ));
+        }
+        Self::parse_url(input)
+    }
+
+    /// RunAbove's public API, `https://api.runabove.com/1.0`.
+    pub fn runabove() -> Self {
+        Endpoint {
+            name: Some(RUNABOVE.name),
+            base: RUNABOVE.base.to_owned(),
+            token_url: None,
+            loopback: false,
+        }
     }
 
     fn parse_url(input: &str) -> Result<Self, OvhError> {

@@ -4,7 +4,8 @@
 //! - `endpoint`: region names and sandbox URLs, request URL building, OAuth2 token URLs;
 //! - `credentials`: `Credentials` and their resolution (flags > `OVH_*` env > `ovh.conf` files);
 //! - `signing`: `$1$` signatures and the exact body bytes that are signed and sent;
-//! - `client`: `Client` (calls, time delta, rate limit, retries, OAuth2 tokens, logging);
+//! - `client`: `Client` (calls, time delta, rate limit, retries, OAuth2 tokens, logging), and
+//!   `Client::runabove`, its sibling on RunAbove's API (same credentials, its own endpoint);
 //! - `error`: `OvhError` and the one retry policy, `is_retryable`;
 //! - `redact`: `Redacted`, the only way a path or body is printed.
 //!

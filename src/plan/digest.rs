@@ -12,7 +12,7 @@
 //!
 //! A value is the hex SHA-1 of the object's canonical JSON (keys sorted at every depth): the
 //! typed fields and the API's `raw` answer, minus volatile fields that move on their own
-//! (`status`, `taskId`, `endpoint(s)`, `lastUpdate`, `lastCheck`, `regenerable`,
+//! (`status`, a stack's `active`, `taskId`, `endpoint(s)`, `lastUpdate`, `lastCheck`, `regenerable`,
 //! `isFlushable`, `vcsStatus`, `quotaUsed`, `dumps`). So a status moving `CREATING -> READY`
 //! does not make a plan stale, while any edit of a field does. Objects on their way out
 //! (`DELETING`) are absent, as they are for the planner: one disappearing changes nothing,
@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 /// Keys removed at every depth before hashing.
 const VOLATILE: &[&str] = &[
     "status",
+    "active",
     "taskId",
     "endpoint",
     "endpoints",
@@ -106,7 +107,6 @@ pub fn live_digests(live: &LiveState) -> BTreeMap<String, String> {
                 }
             }
             (Scope::StackMysql, LiveScope::StackMysql { stacks }) => {
-                let stacks: Vec<_> = stacks.iter().filter(|s| !is_leaving(&s.status)).collect();
                 hasher.listing(&mut out, "stackMysql", stacks.iter().map(|s| s.id.as_str()));
                 for stack in stacks {
                     out.insert(format!("stackMysql/{}", stack.id), hasher.of(stack));
@@ -295,11 +295,13 @@ mod tests {
             }))
             .unwrap()],
         };
-        let stack = mapping::stack(json!({
-            "id": "stack-1", "region": "GRA", "flavor": "s1", "nodes": 2, "version": "8.0",
-            "status": "READY", "createdAt": "2026-11-22T21:09:00+00:00",
-            "lastUpdate": "2026-11-22T21:10:00+00:00", "taskId": 12
-        }))
+        let stack = mapping::stack(
+            "stack-1".into(),
+            json!({
+                "active": true, "product_id": 1001,
+                "nodes": [{"addr": "10.0.0.1", "product_id": 1001}, {"addr": "10.0.0.2", "product_id": 1001}]
+            }),
+        )
         .unwrap();
         let mut live = LiveState::default();
         live.scopes.insert(

@@ -30,7 +30,7 @@ mod digest;
 mod hosting;
 mod normalise;
 mod preflight;
-mod stack;
+pub(crate) mod stack;
 mod waves;
 
 #[cfg(test)]

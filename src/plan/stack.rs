@@ -1,40 +1,96 @@
-//! The RunAbove managed MySQL family: `ManagedStackMysql`, in the scope `/stackMysql`.
+//! The RunAbove managed MySQL family: `ManagedStackMysql`, in the scope `/stackMysql` of
+//! RunAbove's API.
 //!
-//! Identity. The API gives a stack no name or description, so a manifest finds its stack by
-//! this rule, deterministic and without a state file:
-//! 1. a manifest with `spec.id` (pinned) is that live stack;
-//! 2. then every other manifest, in `metadata.name` order, claims the oldest live stack
-//!    (`createdAt`, then id) not claimed yet whose region, flavor, node count and version
-//!    match (a field the manifest leaves out matches any value);
-//! 3. a manifest that claims nothing is created.
+//! Identity. RunAbove gives a cluster no name, and `POST /stackMysql` answers no id, so a
+//! manifest finds its cluster by this rule (`claims`, the one place it lives: the planner, the
+//! engine's lookups before and after a create and its resume use it), without a state file:
+//! 1. a manifest whose `spec.id` (pinned) is listed by `GET /stackMysql` is that cluster;
+//! 2. then every other manifest, in `metadata.name` order, claims the first cluster in the
+//!    listing's order not claimed yet whose node count matches (`spec.nodes` left out matches
+//!    any);
+//! 3. a manifest that claims nothing is created, and apply prints the new id to pin.
 //!
-//! A pinned id that no longer exists (the stack was replaced or deleted) falls back to rule 2
-//! with a warning asking to update `spec.id`, so a replaced or half-created stack is found
+//! A pinned id that is not listed (the cluster was replaced or deleted) falls back to rule 2
+//! with a warning asking to update `spec.id`, so a replaced or half-created cluster is found
 //! again rather than created twice. Two manifests pinning the same id are an error.
 //!
-//! Changes. Nothing on a stack changes in place: region, flavor, nodes and version force a
-//! replace (`DELETE /stackMysql/{id}` then `POST /stackMysql`) of a pinned stack. An unpinned
-//! manifest whose fields change simply claims another stack (or creates one); the stack it
-//! used to match becomes unmanaged (deleted under prune). Live stacks in `deleting` are
-//! absent.
+//! Changes. Nothing on a cluster changes in place: `nodes` forces a replace (`DELETE
+//! /stackMysql/{id}` then `POST /stackMysql`) of a pinned cluster. An unpinned manifest whose
+//! `nodes` changes simply claims another cluster (or creates one); the cluster it used to match
+//! becomes unmanaged (deleted under prune).
 
 use super::diff::{self, Fields, Rules};
-use super::normalise::{self, is_leaving};
 use super::{action_for, call, change, of_kind, Context, Draft, Family, Finding};
 use super::{Action, Unmanaged};
 use crate::live::{LiveScope, LiveStack, Scope};
 use crate::manifest::model::{Address, Kind, ManagedStackMysqlSpec, Resource, Spec};
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct Stacks;
 
 const RULES: Rules = Rules {
-    forcing: &["spec.region", "spec.flavor", "spec.nodes", "spec.version"],
+    forcing: &["spec.nodes"],
     owned: &[],
 };
 
 const PATH: &str = "/stackMysql";
+
+/// The identity rule (module doc) over `stacks` (in the listing's order) for `claimants`:
+/// which cluster each stands for. `claimed` holds clusters out of reach (taken by another step
+/// of an apply) and receives the ones claimed here.
+pub(crate) fn claims<'s, 'm>(
+    stacks: &'s [LiveStack],
+    claimants: &[(&'m Address, &'m ManagedStackMysqlSpec)],
+    claimed: &mut BTreeSet<String>,
+) -> BTreeMap<&'m Address, &'s LiveStack> {
+    let mut found = BTreeMap::new();
+    let mut rest = Vec::new();
+    for &(address, spec) in claimants {
+        let pinned = spec.id.and_then(|id| {
+            let id = id.to_string();
+            stacks
+                .iter()
+                .find(|s| s.id == id && !claimed.contains(&s.id))
+        });
+        match pinned {
+            Some(stack) => {
+                claimed.insert(stack.id.clone());
+                found.insert(address, stack);
+            }
+            None => rest.push((address, spec)),
+        }
+    }
+    rest.sort_by(|a, b| a.0.cmp(b.0));
+    for (address, spec) in rest {
+        let free = stacks
+            .iter()
+            .find(|s| !claimed.contains(&s.id) && spec.nodes.is_none_or(|n| n == s.nodes));
+        if let Some(stack) = free {
+            claimed.insert(stack.id.clone());
+            found.insert(address, stack);
+        }
+    }
+    found
+}
+
+/// The `ManagedStackMysql` manifests among `resources`.
+pub(crate) fn claimants<'m>(
+    resources: impl IntoIterator<Item = &'m Resource>,
+) -> Vec<(&'m Address, &'m ManagedStackMysqlSpec)> {
+    resources
+        .into_iter()
+        .filter_map(|r| match &r.spec {
+            Spec::ManagedStackMysql(spec) => Some((&r.address, spec)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `POST /stackMysql` body: none, as the guide shows, unless `nodes` is given.
+pub(crate) fn body(spec: &ManagedStackMysqlSpec) -> Option<Value> {
+    spec.nodes.map(|nodes| json!({ "nodes": nodes }))
+}
 
 impl Family for Stacks {
     fn kinds(&self) -> &'static [Kind] {
@@ -59,87 +115,77 @@ impl Family for Stacks {
             out.unknown(scope.clone(), reason, affected);
             return;
         };
-        let mut present: Vec<&LiveStack> =
-            stacks.iter().filter(|s| !is_leaving(&s.status)).collect();
-        present.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
         let manifests = of_kind(resources, |s| match s {
             Spec::ManagedStackMysql(spec) => Some(spec),
             _ => None,
         });
-        let (pinned, mut unpinned): (Vec<_>, Vec<_>) = manifests
+        let (pinned, unpinned): (Vec<_>, Vec<_>) = manifests
             .into_iter()
             .partition(|(_, spec)| spec.id.is_some());
         let pinned = super::duplicate_identities(
             &pinned,
-            |s| s.id.clone().unwrap_or_default(),
+            |s| s.id.map(|id| id.to_string()).unwrap_or_default(),
             "stack",
             "spec.id",
             scope,
             out,
         );
+        let mut all: Vec<_> = pinned.into_iter().chain(unpinned).collect();
+        all.sort_by(|a, b| a.0.address.cmp(&b.0.address));
+        let claimants: Vec<_> = all.iter().map(|(r, spec)| (&r.address, *spec)).collect();
         let mut claimed = BTreeSet::new();
+        let found = claims(stacks, &claimants, &mut claimed);
 
-        // 1. Pinned ids.
-        for (resource, spec) in pinned {
-            let id = spec.id.as_deref().unwrap_or_default();
-            let Some(live) = present.iter().find(|s| s.id == id) else {
-                unpinned.push((resource, spec));
-                continue;
-            };
-            claimed.insert(live.id.clone());
+        for (resource, spec) in &all {
             let address = &resource.address;
-            let fields = diff::diff(&live_fields(live), &desired(spec), &RULES);
-            match action_for(&fields) {
-                None => out.unchanged.push(address.clone()),
-                Some(action) => {
-                    let calls = vec![
-                        call("DELETE", format!("{PATH}/{}", live.id), None),
-                        call("POST", PATH.into(), Some(body(spec))),
-                    ];
-                    let id = Some(live.id.clone());
+            let pin = spec.id.map(|id| id.to_string());
+            match found.get(address) {
+                Some(live) if pin.as_deref() == Some(live.id.as_str()) => {
+                    let fields = diff::diff(&live_fields(live), &desired(spec), &RULES);
+                    match action_for(&fields) {
+                        None => out.unchanged.push(address.clone()),
+                        Some(action) => {
+                            let calls = vec![
+                                call("DELETE", format!("{PATH}/{}", live.id), None),
+                                call("POST", PATH.into(), body(spec)),
+                            ];
+                            let id = Some(live.id.clone());
+                            out.changes
+                                .push(change(address, action, fields, calls, id, vec![]));
+                        }
+                    }
+                }
+                Some(live) => {
+                    if let Some(pin) = &pin {
+                        out.warning(
+                            address,
+                            "spec.id",
+                            format!(
+                                "stack {pin} does not exist; matched stack {} (same node count): set spec.id to it",
+                                live.id
+                            ),
+                        );
+                    }
+                    out.unchanged.push(address.clone());
+                }
+                None => {
+                    if let Some(pin) = &pin {
+                        out.warning(
+                            address,
+                            "spec.id",
+                            format!("stack {pin} does not exist; a new stack will be created: set spec.id to its id afterwards"),
+                        );
+                    }
+                    let calls = vec![call("POST", PATH.into(), body(spec))];
+                    let fields = diff::created(&desired(spec));
                     out.changes
-                        .push(change(address, action, fields, calls, id, vec![]));
+                        .push(change(address, Action::Create, fields, calls, None, vec![]));
                 }
             }
         }
 
-        // 2. Claims by attributes, in name order; 3. creates.
-        unpinned.sort_by(|a, b| a.0.address.cmp(&b.0.address));
-        for (resource, spec) in unpinned {
-            let address = &resource.address;
-            let found = present
-                .iter()
-                .find(|s| !claimed.contains(&s.id) && matches(spec, s));
-            if let Some(live) = found {
-                claimed.insert(live.id.clone());
-                if let Some(pinned) = &spec.id {
-                    out.warning(
-                        address,
-                        "spec.id",
-                        format!(
-                            "stack {pinned} does not exist; matched stack {} (same region, flavor, nodes and version): set spec.id to it",
-                            live.id
-                        ),
-                    );
-                }
-                out.unchanged.push(address.clone());
-                continue;
-            }
-            if let Some(pinned) = &spec.id {
-                out.warning(
-                    address,
-                    "spec.id",
-                    format!("stack {pinned} does not exist; a new stack will be created: set spec.id to its id afterwards"),
-                );
-            }
-            let calls = vec![call("POST", PATH.into(), Some(body(spec)))];
-            let fields = diff::created(&desired(spec));
-            out.changes
-                .push(change(address, Action::Create, fields, calls, None, vec![]));
-        }
-
-        // Unclaimed stacks.
-        for live in present.into_iter().filter(|s| !claimed.contains(&s.id)) {
+        // Unclaimed clusters.
+        for live in stacks.iter().filter(|s| !claimed.contains(&s.id)) {
             let address = Address {
                 kind: Kind::ManagedStackMysql,
                 name: live.id.clone(),
@@ -148,10 +194,7 @@ impl Family for Stacks {
                 kind: Kind::ManagedStackMysql,
                 scope: scope.clone(),
                 id: live.id.clone(),
-                label: format!(
-                    "{} {} x{} mysql {}",
-                    live.region, live.flavor, live.nodes, live.version
-                ),
+                label: format!("mysql cluster of {} nodes", live.nodes),
             };
             out.unmanaged(ctx, object, |reason| {
                 let calls = vec![call("DELETE", format!("{PATH}/{}", live.id), None)];
@@ -169,39 +212,15 @@ impl Family for Stacks {
     }
 }
 
-/// Whether an unclaimed live stack can be this manifest's (rule 2).
-fn matches(spec: &ManagedStackMysqlSpec, live: &LiveStack) -> bool {
-    diff::diff(&live_fields(live), &desired(spec), &RULES).is_empty()
-}
-
-/// normalise: the manifest side (omitted `nodes`/`version` are server defaults).
+/// normalise: the manifest side (an omitted `nodes` is the server's default).
 fn desired(spec: &ManagedStackMysqlSpec) -> Fields {
     let mut fields = Fields::default();
-    fields.set("spec.region", normalise::region(&spec.region));
-    fields.set("spec.flavor", spec.flavor.as_str());
     fields.set_some("spec.nodes", spec.nodes);
-    fields.set_some("spec.version", spec.version.as_deref());
     fields
 }
 
 fn live_fields(live: &LiveStack) -> Fields {
     let mut fields = Fields::default();
-    fields.set("spec.region", normalise::region(&live.region));
-    fields.set("spec.flavor", live.flavor.as_str());
     fields.set("spec.nodes", live.nodes);
-    fields.set("spec.version", live.version.as_str());
     fields
-}
-
-fn body(spec: &ManagedStackMysqlSpec) -> Value {
-    let mut body = Map::new();
-    body.insert("region".into(), normalise::region(&spec.region).into());
-    body.insert("flavor".into(), spec.flavor.clone().into());
-    if let Some(nodes) = spec.nodes {
-        body.insert("nodes".into(), nodes.into());
-    }
-    if let Some(version) = &spec.version {
-        body.insert("version".into(), version.clone().into());
-    }
-    body.into()
 }

@@ -412,7 +412,7 @@ fn random_token() -> String {
 
 /// The API path behind a request path: `/1.0/cloud/...` or `/v1/cloud/...` -> `/cloud/...`.
 pub fn api_path(path: &str) -> &str {
-    for prefix in ["/1.0", "/v1"] {
+    for prefix in ["/1.0", "/v1", super::server::RUNABOVE_BASE] {
         if let Some(rest) = path.strip_prefix(prefix) {
             if rest.starts_with('/') {
                 return rest;
@@ -669,5 +669,6 @@ mod tests {
         assert_eq!(api_path("/1.0/auth/time"), "/auth/time");
         assert_eq!(api_path("/v1/cloud/project"), "/cloud/project");
         assert_eq!(api_path("/auth/oauth2/token"), "/auth/oauth2/token");
+        assert_eq!(api_path("/runabove/1.0/stackMysql"), "/stackMysql");
     }
 }

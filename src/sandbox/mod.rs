@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use server::{serve, RunningSandbox, Tls};
+pub use server::{serve, RunningSandbox, Tls, RUNABOVE_BASE};
 
 /// Default credentials of the sandbox: the one application and consumer key it accepts
 /// unless told otherwise.

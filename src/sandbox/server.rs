@@ -1,6 +1,6 @@
-//! The HTTP(S) server: the router (`/1.0` and its `/v1` alias), the middleware stack every
-//! request passes, listening on an address, and the TLS mode with a generated certificate
-//! (node's official client speaks only HTTPS).
+//! The HTTP(S) server: the router (`/1.0` and its `/v1` alias; RunAbove's API under
+//! `/runabove/1.0`), the middleware stack every request passes, listening on an address, and
+//! the TLS mode with a generated certificate (node's official client speaks only HTTPS).
 //!
 //! Middleware order, outermost first: query id -> body limits (413 from `Content-Length`
 //! before reading, the body read whole within `body_timeout` or 408) -> faults (latency, 429,
@@ -31,11 +31,13 @@ pub fn router(sandbox: Arc<Sandbox>, scheme: &'static str) -> Router {
     let api = Router::new()
         .merge(auth::routes())
         .merge(database::routes())
-        .merge(hosting::routes())
-        .merge(stack::routes());
+        .merge(hosting::routes());
+    // RunAbove is its own API (`api.runabove.com/1.0`): its own base path, same signing.
+    let runabove = Router::new().merge(auth::routes()).merge(stack::routes());
     Router::new()
         .nest("/1.0", api.clone())
         .nest("/v1", api)
+        .nest(RUNABOVE_BASE, runabove)
         .merge(auth::root_routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
@@ -213,11 +215,16 @@ pub struct Tls {
     pub ca_cert_out: PathBuf,
 }
 
+/// Where the sandbox serves RunAbove's API (`https://api.runabove.com/1.0`).
+pub const RUNABOVE_BASE: &str = "/runabove/1.0";
+
 /// A sandbox listening in the background.
 pub struct RunningSandbox {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT/1.0` (or `https://...`).
     pub endpoint: String,
+    /// `http://127.0.0.1:PORT/runabove/1.0` (or `https://...`).
+    pub runabove_endpoint: String,
     pub task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -281,6 +288,7 @@ pub async fn serve(
             Ok(RunningSandbox {
                 addr,
                 endpoint: format!("http://{host}/1.0"),
+                runabove_endpoint: format!("http://{host}{RUNABOVE_BASE}"),
                 task,
             })
         }
@@ -293,6 +301,7 @@ pub async fn serve(
             Ok(RunningSandbox {
                 addr,
                 endpoint: format!("https://{host}/1.0"),
+                runabove_endpoint: format!("https://{host}{RUNABOVE_BASE}"),
                 task,
             })
         }

@@ -5,8 +5,8 @@
 // The life: a mongodb service is created and waited READY, its IP restrictions are set through
 // the service PUT and through the deprecated per-IP routes (the ip URL-escaped as `%2F`), a user
 // is created and its password reset, a hosting domain is attached and its task followed
-// (todo -> doing -> done, then 404), a stackMysql is created and deleted, and everything is
-// deleted again. Then the auth failures (wrong signature, stale timestamp, unknown application
+// (todo -> doing -> done, then 404), RunAbove's stackMysql guide runs on its own base path, and
+// everything is deleted again. Then the auth failures (wrong signature, stale timestamp, unknown application
 // key, unknown consumer key, pending and ungranted consumer keys) and 404s: the client rejects
 // with `{error: <status>, message: <body.message>}` and hides the rest of the body, so each case
 // is sent again with a raw `https.request`, signed the way the client signs, to check the exact
@@ -490,39 +490,36 @@ async function hosting(ovh) {
 }
 
 async function stackMysql(ovh) {
-  // /stackMysql (RunAbove Managed Stacks) has no surviving schema: the body and statuses are
-  // the sandbox's documented model (src/sandbox/stack.rs).
-  step('POST /stackMysql');
-  const stack = await ovh.requestPromised('POST', '/stackMysql', { name: 'interop-node', region: 'BHS-1', flavor: 'ra.m', nodes: 1 });
-  const id = stack.id;
-  check(id, `no id in ${JSON.stringify(stack)}`);
-  checkEq(stack.status, 'creating', 'status right after POST');
-  const stackPath = `/stackMysql/${id}`;
-  check((await ovh.requestPromised('GET', '/stackMysql')).includes(id), `new stack ${id} not listed`);
-  const read = await ovh.requestPromised('GET', stackPath);
-  checkEq([read.id, read.name, read.nodes], [id, 'interop-node', 1], `GET ${stackPath}`);
+  // RunAbove's Managed Stacks guide, its five calls as written, on the sandbox's RunAbove base
+  // path (the same host and credentials): every answer is the guide's.
+  const runabove = client({ basePath: '/runabove/1.0' });
+  step('POST /stackMysql (RunAbove)');
+  checkEq(await runabove.requestPromised('POST', '/stackMysql'), { msg: 'cluster created' }, 'create answer');
+  const listed = await runabove.requestPromised('GET', '/stackMysql');
+  checkEq(Object.keys(listed), ['products'], 'GET /stackMysql keys');
+  const id = listed.products[listed.products.length - 1].id;
+  check(Number.isInteger(id), `cluster id ${JSON.stringify(listed)}`);
   done(id);
 
-  step(`GET ${stackPath}/status until running, every probe ok`);
-  const probes = async () => {
-    const answer = await ovh.requestPromised('GET', stackPath + '/status');
-    checkEq(answer.id, id, 'id in /status');
-    const states = [...new Set(answer.nodes.flatMap((node) => node.probes.map((p) => p.status)))].sort();
-    return `${answer.status}(${states.join(',')})`;
-  };
-  const seen = await waitFor(`stack ${id} running`, probes, (v) => v === 'running(ok)');
-  check(seen[0].startsWith('creating('), `first status ${seen[0]}`);
-  check((await ovh.requestPromised('GET', stackPath)).endpoint, 'no endpoint once running');
+  const stackPath = `/stackMysql/${id}`;
+  step(`GET ${stackPath} until active`);
+  const seen = await waitFor(`stack ${id} active`, async () => {
+    const cluster = await runabove.requestPromised('GET', stackPath);
+    checkEq(Object.keys(cluster).sort(), ['active', 'nodes', 'product_id'], `GET ${stackPath} keys`);
+    cluster.nodes.forEach((node) => checkEq(Object.keys(node).sort(), ['addr', 'product_id'], 'node keys'));
+    return cluster.active ? 'active' : 'inactive';
+  }, (v) => v === 'active');
+  const status = await runabove.requestPromised('GET', stackPath + '/status');
+  check(Object.keys(status).length > 0, `status ${JSON.stringify(status)}`);
   done(seen.join(' -> '));
 
   step(`DELETE ${stackPath}`);
-  checkEq((await ovh.requestPromised('DELETE', stackPath)).status, 'deleting', 'status in the DELETE answer');
-  const gone = await waitFor(`stack ${id} gone`, () => statusOrGone(ovh, stackPath, 'status'), (s) => s === '404');
-  check(!(await ovh.requestPromised('GET', '/stackMysql')).includes(id), 'deleted stack still listed');
+  checkEq(await runabove.requestPromised('DELETE', stackPath), { msg: 'cluster deleted' }, 'delete answer');
   const missing = { class: 'Client::NotFound', message: `The requested object (id = ${id}) does not exist` };
-  await expectRejection(ovh.requestPromised('GET', stackPath + '/status'), 404, missing.message);
-  await expectRawError(rawCall('GET', stackPath + '/status'), 404, missing);
-  done(gone.join(' -> '));
+  await expectRejection(runabove.requestPromised('GET', stackPath), 404, missing.message);
+  // Not an OVH route.
+  await expectRejection(ovh.requestPromised('GET', '/stackMysql'), 404, `Got an invalid (or empty) URL: GET ${target.basePath}/stackMysql`);
+  done('404');
 }
 
 async function deleteService(ovh, id, path) {

@@ -8,9 +8,9 @@ bodies, the consumer-key request and the mapping of error answers to ``ovh.excep
 The life: a mongodb service is created and waited READY, its IP restrictions are set through
 the service PUT and through the deprecated per-IP routes (the ip URL-escaped as ``%2F``), a
 user is created and its password reset, a hosting domain is attached and its task followed
-(todo -> doing -> done, then 404), a stackMysql is created and deleted, and everything is
-deleted again. Then the auth failures (wrong signature, stale timestamp, unknown application
-key, unknown consumer key, ungranted call) and 404s are checked for the exact exception class
+(todo -> doing -> done, then 404), and everything is deleted again (RunAbove's stackMysql,
+on its own endpoint, is ``python_runabove.py``). Then the auth failures (wrong signature,
+stale timestamp, unknown application key, unknown consumer key, ungranted call) and 404s are checked for the exact exception class
 and the exact JSON body the client parsed. The consumer-key flow and OAuth2 client credentials
 are exercised too.
 
@@ -427,47 +427,6 @@ def hosting(client):
     done(" -> ".join(seen))
 
 
-def stack_mysql(client):
-    # /stackMysql (RunAbove Managed Stacks) has no surviving schema: the body and statuses are
-    # the sandbox's documented model (src/sandbox/stack.rs).
-    step("POST /stackMysql")
-    stack = client.post("/stackMysql", name="interop-python", region="SBG-1", flavor="ra.s", nodes=3)
-    stack_id = stack.get("id")
-    check(stack_id, "no id in %r" % (stack,))
-    check_eq(stack["status"], "creating", "status right after POST")
-    stack_path = "/stackMysql/%s" % stack_id
-    check(stack_id in client.get("/stackMysql"), "new stack %s not listed by GET /stackMysql" % stack_id)
-    read = client.get(stack_path)
-    check_eq((read["id"], read["name"], read["nodes"]), (stack_id, "interop-python", 3), "GET %s" % stack_path)
-    done(stack_id)
-
-    step("GET %s/status until running, every probe ok" % stack_path)
-
-    def probes():
-        answer = client.get(stack_path + "/status")
-        check_eq(answer["id"], stack_id, "id in /status")
-        states = sorted({p["status"] for node in answer["nodes"] for p in node["probes"]})
-        return (answer["status"], len(answer["nodes"]), ",".join(states))
-
-    seen = wait_for("stack %s running" % stack_id, probes, lambda v: v[0] == "running" and v[2] == "ok")
-    check_eq(seen[0][0], "creating", "first status")
-    check_eq(seen[-1][1], 3, "nodes in /status")
-    check(client.get(stack_path)["endpoint"], "no endpoint once running")
-    done(" -> ".join("%s(%s)" % (v[0], v[2]) for v in seen))
-
-    step("DELETE %s" % stack_path)
-    check_eq(client.delete(stack_path)["status"], "deleting", "status in the DELETE answer")
-    seen = wait_for("stack %s gone" % stack_id, lambda: status_or_gone(client, stack_path), lambda s: s == "404")
-    check(stack_id not in client.get("/stackMysql"), "deleted stack still listed")
-    expect_error(
-        exc.ResourceNotFoundError,
-        404,
-        api_error("Client::NotFound", "The requested object (id = %s) does not exist" % stack_id),
-        lambda: client.get(stack_path + "/status"),
-    )
-    done(" -> ".join(seen))
-
-
 def delete_service(client, service_id, path):
     step("DELETE %s" % path)
     check_eq(client.delete(path), None, "DELETE answer")
@@ -639,7 +598,6 @@ def main():
         ("auth", lambda: auth_basics(client)),
         ("database", database_life),
         ("hosting", lambda: hosting(client)),
-        ("stack", lambda: stack_mysql(client)),
         ("errors", lambda: auth_failures(client)),
         ("consumer-key", lambda: consumer_key_flow(endpoint)),
         ("oauth2", lambda: oauth2(endpoint)),

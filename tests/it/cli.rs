@@ -256,3 +256,114 @@ fn sandbox_api_calls_mask_secrets_unless_asked() {
         "the log never shows it"
     );
 }
+
+/// A `ManagedStackMysql` against a server that answers only RunAbove's guide (the create has
+/// no body and answers no id; a cluster has no name): `--sandbox` wires RunAbove's endpoint,
+/// apply creates the cluster and prints the id to pin, and with no state file the next plans
+/// find it again, unpinned or pinned, and never create a second one.
+#[test]
+fn sandbox_stack_is_found_again_without_state_unpinned_or_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("m/stack.yaml");
+    std::fs::create_dir_all(manifest.parent().unwrap()).unwrap();
+    let write = |spec: &str| {
+        let text = format!(
+            "apiVersion: reconcile/v1\nkind: ManagedStackMysql\nmetadata: {{ name: shop }}\nspec: {spec}\n"
+        );
+        std::fs::write(&manifest, text).unwrap();
+    };
+    let run = |args: &[&str]| {
+        let out = reconcile()
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .arg("--sandbox")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (out.status.code(), text(out.stdout), text(out.stderr))
+    };
+
+    write("{}");
+    let (code, stdout, stderr) = run(&["apply", "m", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("+ ManagedStackMysql/shop will be created"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("ManagedStackMysql/shop: stack 1001 has no name on RunAbove: pin it with `spec.id: 1001`"),
+        "{stderr}"
+    );
+    for spec in ["{}", "{ id: 1001 }", "{ id: 1001, nodes: 2 }"] {
+        write(spec);
+        let (code, stdout, stderr) = run(&["plan", "m", "--prune"]);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("No changes. Live state matches the manifests."),
+            "{spec}: {stdout}"
+        );
+    }
+    write("{ nodes: 3 }");
+    let (_, stdout, _) = run(&["plan", "m", "--prune"]);
+    assert!(
+        stdout.contains("+ ManagedStackMysql/shop will be created")
+            && stdout.contains("- ManagedStackMysql/1001 will be destroyed"),
+        "{stdout}"
+    );
+}
+
+/// `--runabove-endpoint` (or `RUNABOVE_ENDPOINT`) is where stacks are read; a value that is
+/// neither `runabove` nor a URL is one clear error.
+#[test]
+fn the_runabove_endpoint_comes_from_the_flag_or_the_environment() {
+    let served = ServedSandbox::start(&[]);
+    let runabove = crate::support::runabove_of(&served.endpoint);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("m")).unwrap();
+    std::fs::write(
+        dir.path().join("m/stack.yaml"),
+        "apiVersion: reconcile/v1\nkind: ManagedStackMysql\nmetadata: { name: shop }\nspec: {}\n",
+    )
+    .unwrap();
+    let plan = |extra: &[&str], env: Option<&str>| {
+        let mut command = reconcile();
+        command
+            .current_dir(dir.path())
+            .env_clear()
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1")
+            .args(["plan", "m", "--endpoint", &served.endpoint])
+            .args(["--application-key", "sandbox-application-key"])
+            .args(["--application-secret", "sandbox-application-secret"])
+            .args(["--consumer-key", "sandbox-consumer-key"])
+            .args(extra);
+        if let Some(value) = env {
+            command.env("RUNABOVE_ENDPOINT", value);
+        }
+        let out = command.output().unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (out.status.code(), text(out.stdout), text(out.stderr))
+    };
+    for (extra, env) in [
+        (vec!["--runabove-endpoint", runabove.as_str()], None),
+        (vec![], Some(runabove.as_str())),
+    ] {
+        let (code, stdout, stderr) = plan(&extra, env);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("+ ManagedStackMysql/shop will be created"),
+            "{stdout}"
+        );
+    }
+    // The OVH endpoint does not serve RunAbove's routes: the scope is unknown there.
+    let (code, stdout, _) = plan(&["--runabove-endpoint", &served.endpoint], None);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("? managed MySQL stacks"), "{stdout}");
+    let (code, _, stderr) = plan(&["--runabove-endpoint", "runabove-ca"], None);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("unknown runabove endpoint `runabove-ca`"),
+        "{stderr}"
+    );
+}

@@ -1,6 +1,8 @@
 //! The official clients against the real sandbox binary: python `ovh` 1.2.0 over HTTP and npm
 //! `ovh` 2.0.3 over HTTPS each drive `reconcile sandbox serve` through a whole life
-//! (`tests/interop/python_lifecycle.py`, `tests/interop/node_lifecycle.js`). A missing python
+//! (`tests/interop/python_lifecycle.py`, `tests/interop/node_lifecycle.js`), and python `ovh`
+//! runs RunAbove's Managed Stacks guide on the sandbox's RunAbove endpoint
+//! (`tests/interop/python_runabove.py`). A missing python
 //! package or `node_modules` fails these tests with the install command; it never skips them.
 //!
 //! The python peer lives in a virtual environment under the target directory (systems that
@@ -53,6 +55,8 @@ pub fn python() -> PathBuf {
 struct ServedSandbox {
     child: Child,
     endpoint: String,
+    /// The `runabove_endpoint=` line, which must come right after `endpoint=`.
+    runabove_endpoint: String,
     dir: tempfile::TempDir,
 }
 
@@ -79,23 +83,37 @@ impl ServedSandbox {
             .spawn()
             .expect("the reconcile binary starts");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (lines, endpoint_line) = mpsc::channel();
+        let (lines, endpoint_lines) = mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(endpoint) = line.strip_prefix("endpoint=") {
-                    let _ = lines.send(endpoint.to_string());
-                }
+            // The first two lines: `endpoint=URL`, then `runabove_endpoint=URL`.
+            let mut first = BufReader::new(stdout).lines().map_while(Result::ok);
+            if let (Some(endpoint), Some(runabove)) = (first.next(), first.next()) {
+                let _ = lines.send((endpoint, runabove));
             }
+            first.for_each(drop);
         });
         let mut sandbox = ServedSandbox {
             child,
             endpoint: String::new(),
+            runabove_endpoint: String::new(),
             dir,
         };
-        match endpoint_line.recv_timeout(START_DEADLINE) {
-            Ok(endpoint) => sandbox.endpoint = endpoint,
-            Err(_) => panic!(
-                "the sandbox printed no endpoint= line within {START_DEADLINE:?}\n--- sandbox stderr ---\n{}",
+        let parsed = endpoint_lines
+            .recv_timeout(START_DEADLINE)
+            .ok()
+            .and_then(|(e, r)| {
+                Some((
+                    e.strip_prefix("endpoint=")?.to_owned(),
+                    r.strip_prefix("runabove_endpoint=")?.to_owned(),
+                ))
+            });
+        match parsed {
+            Some((endpoint, runabove)) => {
+                sandbox.endpoint = endpoint;
+                sandbox.runabove_endpoint = runabove;
+            }
+            None => panic!(
+                "the sandbox printed no endpoint= then runabove_endpoint= line within {START_DEADLINE:?}\n--- sandbox stderr ---\n{}",
                 sandbox.stderr()
             ),
         }
@@ -241,6 +259,24 @@ fn official_python_client_drives_the_sandbox_over_http() {
         .arg(interop_dir().join("python_lifecycle.py"))
         .arg(&sandbox.endpoint);
     sandbox.run_script("python_lifecycle.py", python);
+}
+
+/// RunAbove's guide, its five calls exactly as written, through python-ovh with a `runabove`
+/// endpoint pointing at the sandbox's RunAbove URL.
+#[test]
+fn official_python_client_runs_the_runabove_guide_as_written() {
+    require_python_ovh();
+    let sandbox = ServedSandbox::start(&[]);
+    let root = sandbox
+        .endpoint
+        .strip_suffix("/1.0")
+        .unwrap_or(&sandbox.endpoint);
+    assert_eq!(sandbox.runabove_endpoint, format!("{root}/runabove/1.0"));
+    let mut python = Command::new("python3");
+    python
+        .arg(interop_dir().join("python_runabove.py"))
+        .arg(&sandbox.runabove_endpoint);
+    sandbox.run_script("python_runabove.py", python);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! unknown users when a read fails, objects gone between list and get skipped, and reads that
 //! run concurrently within the `parallelism` bound.
 
-use crate::support::{http, TestSandbox};
+use crate::support::{http, runabove_of, TestSandbox};
 use reconcile::live::{self, LiveScope, LiveService, LiveState, Scope, ScopeState, UsersState};
 use reconcile::manifest::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec, Kind,
@@ -103,10 +103,7 @@ fn stack(name: &str) -> Resource {
         name,
         Spec::ManagedStackMysql(ManagedStackMysqlSpec {
             id: None,
-            region: "SBG-1".into(),
-            flavor: "ra.s".into(),
             nodes: None,
-            version: None,
         }),
     )
 }
@@ -135,6 +132,7 @@ fn hosting_scope(hosting: &str) -> Scope {
 // Clients and live objects.
 
 fn client_for(endpoint: &str, consumer_key: &str) -> Client {
+    let runabove = Endpoint::parse(&runabove_of(endpoint)).unwrap();
     let endpoint = Endpoint::parse(endpoint).unwrap();
     let mut config = ClientConfig::new(
         endpoint,
@@ -147,6 +145,7 @@ fn client_for(endpoint: &str, consumer_key: &str) -> Client {
     config.max_retries = 1;
     config.retry_min_delay = Duration::from_millis(5);
     config.retry_max_delay = Duration::from_millis(20);
+    config.runabove = Some(runabove);
     Client::new(config).unwrap()
 }
 
@@ -203,13 +202,7 @@ async fn add_mongodb_user(sb: &TestSandbox, service_id: &str, name: &str) {
 }
 
 async fn create_stacks(sb: &TestSandbox, count: usize) {
-    let creates = (0..count).map(|_| {
-        sb.call(
-            "POST",
-            "/stackMysql",
-            Some(json!({ "region": "SBG-1", "flavor": "ra.s" })),
-        )
-    });
+    let creates = (0..count).map(|_| sb.runabove("POST", "/stackMysql", None));
     for answer in futures::future::join_all(creates).await {
         assert_eq!(answer.status, 200, "{answer:?}");
     }
@@ -439,15 +432,16 @@ async fn reads_exactly_the_touched_scopes_with_the_minimum_calls() {
     let quota_mb = blog.raw["quotaSize"]["value"].as_f64().unwrap() as u32;
     assert_eq!(blog.quota, Some(quota_mb));
 
-    // The stacks, oldest first.
+    // The stacks, in the listing's order, read on RunAbove's endpoint.
     let LiveScope::StackMysql { stacks } = known(&state, &Scope::StackMysql) else {
         panic!("not a stack scope")
     };
     assert_eq!(stacks.len(), 2);
-    assert!(stacks[0].created_at <= stacks[1].created_at);
+    let ids: Vec<&str> = stacks.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["1001", "1002"]);
     assert_eq!(
-        (stacks[0].region.as_str(), stacks[0].flavor.as_str()),
-        ("SBG-1", "ra.s")
+        (stacks[0].nodes, stacks[0].raw["product_id"].clone()),
+        (2, json!(1001))
     );
 
     // The minimum the API forces, each call once.
@@ -625,6 +619,7 @@ async fn reads_run_concurrently() {
         ),
     );
     config.rate_limit_per_sec = 1_000;
+    config.runabove = Some(Endpoint::parse(&sb.runabove_endpoint).unwrap());
     let fast = Client::new(config).unwrap();
     let started = Instant::now();
     let state = live::read(&fast, &set, PARALLELISM).await;

@@ -1,173 +1,155 @@
-//! The sandbox's RunAbove Managed Stacks (`/stackMysql`), a model the sandbox designed (see
-//! `docs/sandbox-stackmysql.md`): create, watch the probes pass, run, delete, 404.
+//! The sandbox's RunAbove Managed Stacks (`/stackMysql` on RunAbove's endpoint), answering the
+//! five calls of RunAbove's guide exactly as it shows them (docs/sandbox-stackmysql.md).
 
 use crate::support::TestSandbox;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-fn statuses(probes: &Value) -> Vec<String> {
-    probes["nodes"]
-        .as_array()
+/// Every probe result of a `/status` answer (`{probe: {node addr: result}}`).
+fn results(status: &Value) -> Vec<String> {
+    status
+        .as_object()
         .unwrap()
-        .iter()
-        .flat_map(|n| n["probes"].as_array().unwrap().iter())
-        .map(|p| p["status"].as_str().unwrap().to_string())
+        .values()
+        .flat_map(|per_node| per_node.as_object().unwrap().values())
+        .map(|r| r.as_str().unwrap().to_owned())
         .collect()
 }
 
 #[tokio::test]
-async fn a_mysql_stack_is_created_probed_running_then_deleted() {
+async fn the_guides_five_calls_answer_as_the_guide_shows() {
     let ts = TestSandbox::start(Duration::from_millis(600)).await;
-    let created = ts
-        .call(
-            "POST",
-            "/stackMysql",
-            Some(json!({ "region": "SBG-1", "flavor": "ra.s", "nodes": 3, "name": "shop" })),
-        )
-        .await;
-    assert_eq!(created.status, 200, "{}", created.body);
-    let stack = created.body;
-    let id = stack["id"].as_str().unwrap().to_string();
+    assert!(ts.runabove_endpoint.ends_with("/runabove/1.0"));
+
+    // Create: no body, no id in the answer.
+    let created = ts.runabove("POST", "/stackMysql", None).await;
     assert_eq!(
-        stack,
+        (created.status, created.body),
+        (200, json!({ "msg": "cluster created" }))
+    );
+
+    // Get your cluster's id.
+    let listed = ts.runabove("GET", "/stackMysql", None).await;
+    assert_eq!(listed.body, json!({ "products": [{ "id": 1001 }] }));
+    let path = "/stackMysql/1001";
+
+    // Informations: not active yet, two nodes.
+    let cluster = ts.runabove("GET", path, None).await.body;
+    assert_eq!(
+        cluster,
         json!({
-            "id": id, "name": "shop", "region": "SBG-1", "flavor": "ra.s", "nodes": 3, "version": "5.6",
-            "status": "creating", "createdAt": stack["createdAt"], "endpoint": null,
+            "active": false,
+            "nodes": [
+                { "addr": "10.3.233.11", "product_id": 1001 },
+                { "addr": "10.3.233.12", "product_id": 1001 }
+            ],
+            "product_id": 1001
         })
     );
-    assert_eq!(ts.call("GET", "/stackMysql", None).await.body, json!([id]));
 
-    let path = format!("/stackMysql/{id}");
-    let probes = ts.call("GET", &format!("{path}/status"), None).await.body;
-    assert_eq!(probes["status"], "creating");
-    let roles: Vec<&Value> = probes["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| &n["role"])
-        .collect();
-    assert_eq!(
-        roles,
-        [&json!("primary"), &json!("replica"), &json!("replica")]
+    // Monitoring: probes pass one after the other, then the cluster is active.
+    let status = ts.runabove("GET", &format!("{path}/status"), None).await;
+    assert_eq!(status.status, 200);
+    let mut probes: Vec<&String> = status.body.as_object().unwrap().keys().collect();
+    probes.sort();
+    assert_eq!(probes, ["mysqld", "replication"]);
+    assert!(
+        results(&status.body).iter().all(|r| r == "pending"),
+        "{status:?}"
     );
-    assert!(statuses(&probes).iter().all(|s| s == "pending"), "{probes}");
-    assert_eq!(probes["nodes"][0]["probes"][0]["lastCheck"], Value::Null);
-
-    // Probes go pending -> ok; the stack runs when the last one passes.
     let start = Instant::now();
     let mut saw_partial = false;
-    let running = loop {
-        let probes = ts.call("GET", &format!("{path}/status"), None).await.body;
-        let s = statuses(&probes);
-        if s.contains(&"ok".to_string()) && s.contains(&"pending".to_string()) {
-            saw_partial = true;
-            assert_eq!(probes["status"], "creating");
-        }
-        if s.iter().all(|s| s == "ok") {
-            break probes;
+    loop {
+        let status = ts
+            .runabove("GET", &format!("{path}/status"), None)
+            .await
+            .body;
+        let r = results(&status);
+        saw_partial |= r.contains(&"ok".into()) && r.contains(&"pending".into());
+        if r.iter().all(|r| r == "ok") {
+            break;
         }
         assert!(
             start.elapsed() < Duration::from_secs(10),
-            "probes stuck: {probes}"
+            "probes stuck: {status}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(saw_partial, "mysqld passes before connect and replication");
-    assert_eq!(running["status"], "running");
-    let stack = ts.call("GET", &path, None).await.body;
-    assert_eq!(stack["status"], "running");
-    assert_eq!(stack["endpoint"]["port"], 3306);
+    }
+    assert!(saw_partial, "mysqld passes before replication");
+    assert_eq!(ts.runabove("GET", path, None).await.body["active"], true);
 
-    let deleting = ts.call("DELETE", &path, None).await.body;
-    assert_eq!(deleting["status"], "deleting");
-    assert!(
-        statuses(&ts.call("GET", &format!("{path}/status"), None).await.body)
-            .iter()
-            .all(|s| s == "ko")
-    );
-    let twice = ts.call("DELETE", &path, None).await;
-    assert_eq!(twice.status, 409, "{}", twice.body);
-    let start = Instant::now();
-    let last = loop {
-        let answer = ts.call("GET", &path, None).await;
-        if answer.status == 404 {
-            break answer;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "stack never went away"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // Delete: gone at once.
+    let deleted = ts.runabove("DELETE", path, None).await;
     assert_eq!(
-        last.body,
-        json!({ "class": "Client::NotFound", "message": format!("The requested object (id = {id}) does not exist") })
+        (deleted.status, deleted.body),
+        (200, json!({ "msg": "cluster deleted" }))
     );
-    assert_eq!(ts.call("GET", "/stackMysql", None).await.body, json!([]));
+    let gone = ts.runabove("GET", path, None).await;
+    assert_eq!(
+        (gone.status, gone.body),
+        (
+            404,
+            json!({ "class": "Client::NotFound", "message": "The requested object (id = 1001) does not exist" })
+        )
+    );
+    let listed = ts.runabove("GET", "/stackMysql", None).await;
+    assert_eq!(listed.body, json!({ "products": [] }));
+    // Ids are never reused.
+    ts.runabove("POST", "/stackMysql", None).await;
+    let listed = ts.runabove("GET", "/stackMysql", None).await;
+    assert_eq!(listed.body, json!({ "products": [{ "id": 1002 }] }));
+}
+
+/// What broke: `POST /stackMysql` with no body was refused ("[region] Property is mandatory")
+/// and the routes lived on the OVH endpoint.
+#[tokio::test]
+async fn a_bare_post_is_accepted_and_the_routes_are_runabove_only() {
+    let ts = TestSandbox::start(Duration::from_millis(300)).await;
+    for body in [None, Some(json!({})), Some(Value::Null)] {
+        let answer = ts.runabove("POST", "/stackMysql", body).await;
+        assert_eq!(
+            (answer.status, answer.body),
+            (200, json!({ "msg": "cluster created" }))
+        );
+    }
+    let on_ovh = ts.call("GET", "/stackMysql", None).await;
+    assert_eq!(on_ovh.status, 404, "{:?}", on_ovh.body);
 }
 
 #[tokio::test]
-async fn a_stack_request_is_validated() {
+async fn the_optional_create_parameter_is_validated() {
     let ts = TestSandbox::start(Duration::from_millis(300)).await;
-    let post = |body: Value| ts.call("POST", "/stackMysql", Some(body));
-    let refused = |status: u16, message: &str| json!({ "class": if status == 409 { "Client::Conflict" } else { "Client::BadRequest" }, "message": message });
-    let answer = post(json!({ "flavor": "ra.s" })).await;
+    let post = |body: Value| ts.runabove("POST", "/stackMysql", Some(body));
+    let bad = |message: &str| json!({ "class": "Client::BadRequest", "message": message });
+    let answer = post(json!({ "nodes": 3 })).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let three = ts.runabove("GET", "/stackMysql/1001", None).await.body;
+    assert_eq!(three["nodes"].as_array().unwrap().len(), 3);
+    let answer = post(json!({ "nodes": 1 })).await;
     assert_eq!(
         (answer.status, answer.body),
-        (400, refused(400, "[region] Property is mandatory"))
+        (400, bad("[nodes] A MySQL cluster has 2 or 3 nodes, not 1"))
     );
-    let answer = post(json!({ "region": "GRA-1", "flavor": "ra.s" })).await;
-    assert_eq!(
-        (answer.status, answer.body),
-        (
-            400,
-            refused(
-                400,
-                "[region] Given data (GRA-1) does not belong to the stack.RegionEnum enumeration"
-            )
-        )
-    );
-    let answer = post(json!({ "region": "BHS-1", "flavor": "ra.s", "nodes": 2 })).await;
+    let answer = post(json!({ "region": "SBG-1" })).await;
     assert_eq!(
         (answer.status, answer.body),
         (
             400,
-            refused(400, "[nodes] A MySQL stack has 1 or 3 nodes, not 2")
+            bad("Received not described parameters: (region) while calling creation handler")
         )
     );
-    let answer = post(json!({ "region": "BHS-1", "flavor": "ra.s", "description": "x" })).await;
-    assert_eq!(
-        (answer.status, answer.body),
-        (
-            400,
-            refused(
-                400,
-                "Received not described parameters: (description) while calling creation handler"
+    for id in ["nope", "9999"] {
+        let missing = ts
+            .runabove("GET", &format!("/stackMysql/{id}/status"), None)
+            .await;
+        assert_eq!(
+            (missing.status, missing.body),
+            (
+                404,
+                json!({ "class": "Client::NotFound", "message": format!("The requested object (id = {id}) does not exist") })
             )
-        )
-    );
-    let first = post(json!({ "region": "BHS-1", "flavor": "ra.m", "name": "db" })).await;
-    assert_eq!((first.status, &first.body["nodes"]), (200, &json!(1)));
-    let answer = post(json!({ "region": "BHS-1", "flavor": "ra.m", "name": "db" })).await;
-    assert_eq!(
-        (answer.status, answer.body),
-        (
-            409,
-            refused(
-                409,
-                &format!(
-                    "A stack named db already exists ({})",
-                    first.body["id"].as_str().unwrap()
-                )
-            )
-        )
-    );
-    let missing = ts.call("GET", "/stackMysql/nope/status", None).await;
-    assert_eq!(
-        (missing.status, missing.body),
-        (
-            404,
-            json!({ "class": "Client::NotFound", "message": "The requested object (id = nope) does not exist" })
-        )
-    );
+        );
+    }
+    let twice = ts.runabove("DELETE", "/stackMysql/9999", None).await;
+    assert_eq!(twice.status, 404);
 }

@@ -16,9 +16,17 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// The RunAbove endpoint of the sandbox whose OVH endpoint is `endpoint` (`.../1.0`).
+pub fn runabove_of(endpoint: &str) -> String {
+    let root = endpoint.strip_suffix("/1.0").unwrap_or(endpoint);
+    format!("{root}{}", sandbox::RUNABOVE_BASE)
+}
+
 pub struct TestSandbox {
     pub sandbox: Arc<Sandbox>,
     pub endpoint: String,
+    /// Where RunAbove's API is served (`.../runabove/1.0`).
+    pub runabove_endpoint: String,
     http: reqwest::Client,
     pub consumer_key: String,
 }
@@ -55,6 +63,7 @@ impl TestSandbox {
         TestSandbox {
             sandbox,
             endpoint: running.endpoint,
+            runabove_endpoint: running.runabove_endpoint,
             http: http(),
             consumer_key,
         }
@@ -98,7 +107,26 @@ impl TestSandbox {
         path: &str,
         body: Option<Value>,
     ) -> Answer {
-        let url = format!("{}{}", self.endpoint, path);
+        self.call_at(&self.endpoint, consumer_key, method, path, body)
+            .await
+    }
+
+    /// A signed call on RunAbove's API (`path` is under `/runabove/1.0`).
+    pub async fn runabove(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let consumer_key = self.consumer_key.clone();
+        self.call_at(&self.runabove_endpoint, &consumer_key, method, path, body)
+            .await
+    }
+
+    async fn call_at(
+        &self,
+        base: &str,
+        consumer_key: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let url = format!("{base}{path}");
         let body = body
             .map(|b| serde_json::to_string(&b).unwrap())
             .unwrap_or_default();

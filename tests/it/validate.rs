@@ -747,26 +747,25 @@ fn a_domain_attached_twice_to_one_hosting() {
 
 #[test]
 fn a_pinned_stack_claimed_twice() {
-    let stacks = "apiVersion: reconcile/v1\nkind: ManagedStackMysql\nmetadata: { name: shop }\nspec: { id: 2f1c9c8e, region: SBG-1, flavor: ra.s }\n---\napiVersion: reconcile/v1\nkind: ManagedStackMysql\nmetadata: { name: blog }\nspec: { id: 2f1c9c8e, region: SBG-1, flavor: ra.s, nodes: 2 }\n";
+    let stacks = "apiVersion: reconcile/v1\nkind: ManagedStackMysql\nmetadata: { name: shop }\nspec: { id: 1001 }\n---\napiVersion: reconcile/v1\nkind: ManagedStackMysql\nmetadata: { name: blog }\nspec: { id: 1001, nodes: 1 }\n";
     let set = Set::new(&[("stacks.yaml", stacks)]);
     insta::assert_snapshot!(problems(&set, &[]), @r#"
-      × stack `2f1c9c8e` is already managed
+      × stack `1001` is already managed
        ╭─[manifests/stacks.yaml:9:13]
      8 │ metadata: { name: blog }
-     9 │ spec: { id: 2f1c9c8e, region: SBG-1, flavor: ra.s, nodes: 2 }
-       ·             ────┬───
-       ·                 ╰── spec.id
+     9 │ spec: { id: 1001, nodes: 1 }
+       ·             ──┬─
+       ·               ╰── spec.id
        ╰────
       help: ManagedStackMysql/shop manages it already (manifests/stacks.yaml:4:13); one live object, one manifest
 
-      × a stack has 1 or 3 nodes, not 2
-       ╭─[manifests/stacks.yaml:9:59]
+      × must be at least 2, found 1
+       ╭─[manifests/stacks.yaml:9:26]
      8 │ metadata: { name: blog }
-     9 │ spec: { id: 2f1c9c8e, region: SBG-1, flavor: ra.s, nodes: 2 }
-       ·                                                           ┬
-       ·                                                           ╰── spec.nodes
+     9 │ spec: { id: 1001, nodes: 1 }
+       ·                          ┬
+       ·                          ╰── spec.nodes
        ╰────
-      help: 1 (a single node) or 3 (a primary and two replicas)
 
     error: 2 problems in 1 file
     "#);

@@ -183,14 +183,11 @@ pub fn hosting_db(name: &str, user: &str, edit: impl FnOnce(&mut HostingDatabase
     resource(Kind::HostingDatabase, name, Spec::HostingDatabase(spec))
 }
 
-/// An unpinned ra.s stack in SBG-1, nodes and version left to the server.
+/// An unpinned stack, its node count left to the server.
 pub fn stack(name: &str, edit: impl FnOnce(&mut ManagedStackMysqlSpec)) -> Resource {
     let mut spec = ManagedStackMysqlSpec {
         id: None,
-        region: "SBG-1".into(),
-        flavor: "ra.s".into(),
         nodes: None,
-        version: None,
     };
     edit(&mut spec);
     resource(Kind::ManagedStackMysql, name, Spec::ManagedStackMysql(spec))
@@ -258,22 +255,12 @@ pub fn live_hosting_db(name: &str, user: &str) -> LiveHostingDatabase {
     }
 }
 
-pub fn live_stack(
-    id: &str,
-    region: &str,
-    flavor: &str,
-    nodes: u32,
-    version: &str,
-    created_at: &str,
-) -> LiveStack {
+/// An active cluster.
+pub fn live_stack(id: &str, nodes: u32) -> LiveStack {
     LiveStack {
         id: id.into(),
-        region: region.into(),
-        flavor: flavor.into(),
         nodes,
-        version: version.into(),
-        status: "running".into(),
-        created_at: created_at.into(),
+        active: true,
         raw: Value::Null,
     }
 }
@@ -478,18 +465,9 @@ pub fn live_from_manifests(manifests: &ManifestSet) -> LiveState {
                 let stacks = stacks_in(&mut live);
                 let id = spec
                     .id
-                    .clone()
+                    .map(|id| id.to_string())
                     .unwrap_or(format!("stack-{}", resource.address.name));
-                let created_at = format!("2025-01-01T00:00:{:02}+00:00", stacks.len());
-                let version = spec.version.clone().unwrap_or("5.6".into());
-                stacks.push(live_stack(
-                    &id,
-                    &spec.region,
-                    &spec.flavor,
-                    spec.nodes.unwrap_or(1),
-                    &version,
-                    &created_at,
-                ));
+                stacks.push(live_stack(&id, spec.nodes.unwrap_or(2)));
             }
         }
     }

@@ -1,4 +1,5 @@
-//! ManagedStackMysql: identity by pinned id, then by claiming in name order.
+//! ManagedStackMysql: identity by pinned id, then by claiming in name order, in the listing's
+//! order.
 
 use super::*;
 
@@ -9,93 +10,52 @@ fn live_with(stacks: Vec<LiveStack>) -> LiveState {
 }
 
 #[test]
-fn unpinned_manifests_claim_the_oldest_matching_stacks_in_name_order() {
+fn unpinned_manifests_claim_the_first_listed_matching_stacks_in_name_order() {
     let manifests = manifests(vec![
         stack("analytics", |s| s.nodes = Some(3)),
         stack("blog", |_| {}),
-        stack("cache", |s| s.flavor = "ra.l".into()),
+        stack("cache", |s| s.nodes = Some(3)),
     ]);
     let live = live_with(vec![
-        live_stack(
-            "s-new",
-            "SBG-1",
-            "ra.s",
-            3,
-            "5.6",
-            "2025-03-01T00:00:00+00:00",
-        ),
-        live_stack(
-            "s-old",
-            "SBG-1",
-            "ra.s",
-            3,
-            "5.6",
-            "2025-01-01T00:00:00+00:00",
-        ),
-        live_stack(
-            "s-one",
-            "SBG-1",
-            "ra.s",
-            1,
-            "5.6",
-            "2025-02-01T00:00:00+00:00",
-        ),
-        live_stack(
-            "s-bhs",
-            "BHS-1",
-            "ra.l",
-            1,
-            "5.5",
-            "2024-01-01T00:00:00+00:00",
-        ),
+        live_stack("1001", 2),
+        live_stack("1002", 3),
+        live_stack("1003", 2),
     ]);
-    // analytics (3 nodes) takes the oldest 3-node stack, blog (any) the oldest left; cache
-    // (ra.l in SBG-1) matches nothing and is created; the rest is unmanaged.
+    // analytics (3 nodes) takes 1002, blog (any) the first left, 1001; cache (3 nodes) matches
+    // nothing and is created with a body; 1003 is unmanaged.
     check!(manifests, live, @r#"
         + ManagedStackMysql/cache (wave 0)
-            spec.flavor: (none) -> "ra.l"
-            spec.region: (none) -> "SBG-1"
-            POST /stackMysql {"region":"SBG-1","flavor":"ra.l"}
+            spec.nodes: (none) -> 3
+            POST /stackMysql {"nodes":3}
         unchanged: ManagedStackMysql/analytics, ManagedStackMysql/blog
-        unmanaged: ManagedStackMysql s-bhs (BHS-1 ra.l x1 mysql 5.5) in managed MySQL stacks
-        unmanaged: ManagedStackMysql s-new (SBG-1 ra.s x3 mysql 5.6) in managed MySQL stacks
+        unmanaged: ManagedStackMysql 1003 (mysql cluster of 2 nodes) in managed MySQL stacks
         "#);
 }
 
 #[test]
-fn pinned_stack_is_matched_by_id_and_replaced_when_a_field_changes() {
+fn a_stack_without_nodes_is_created_with_no_body_as_the_guide_shows() {
+    let manifests = manifests(vec![stack("main", |_| {})]);
+    check!(manifests, live_with(vec![]), @r"
+        + ManagedStackMysql/main (wave 0)
+            POST /stackMysql
+        ");
+}
+
+#[test]
+fn pinned_stack_is_matched_by_id_and_replaced_when_nodes_change() {
     let manifests = manifests(vec![
         stack("main", |s| {
-            s.id = Some("s-main".into());
-            s.flavor = "ra.m".into();
-            s.version = Some("5.6".into());
+            s.id = Some(1002);
+            s.nodes = Some(3);
         }),
-        stack("replica", |s| s.id = Some("s-replica".into())),
+        stack("replica", |s| s.id = Some(1001)),
     ]);
-    let live = live_with(vec![
-        live_stack(
-            "s-main",
-            "SBG-1",
-            "ra.s",
-            1,
-            "5.5",
-            "2025-01-01T00:00:00+00:00",
-        ),
-        live_stack(
-            "s-replica",
-            "sbg-1",
-            "ra.s",
-            1,
-            "5.6",
-            "2025-01-02T00:00:00+00:00",
-        ),
-    ]);
+    let live = live_with(vec![live_stack("1001", 2), live_stack("1002", 2)]);
     check!(manifests, live, @r#"
-        -/+ ManagedStackMysql/main (wave 0; id s-main; forced by spec.flavor, spec.version)
-            spec.flavor: "ra.s" -> "ra.m"  # forces replace
-            spec.version: "5.5" -> "5.6"  # forces replace
-            DELETE /stackMysql/s-main
-            POST /stackMysql {"region":"SBG-1","flavor":"ra.m","version":"5.6"}
+        -/+ ManagedStackMysql/main (wave 0; id 1002; forced by spec.nodes)
+            spec.nodes: 2 -> 3  # forces replace
+            DELETE /stackMysql/1002
+            POST /stackMysql {"nodes":3}
         unchanged: ManagedStackMysql/replica
         "#);
 }
@@ -103,88 +63,51 @@ fn pinned_stack_is_matched_by_id_and_replaced_when_a_field_changes() {
 #[test]
 fn pinned_id_that_is_gone_falls_back_to_claiming_with_a_warning() {
     let manifests = manifests(vec![
-        stack("main", |s| s.id = Some("s-replaced".into())),
+        stack("main", |s| s.id = Some(1001)),
         stack("other", |s| {
-            s.id = Some("s-gone".into());
-            s.region = "BHS-1".into();
+            s.id = Some(1000);
+            s.nodes = Some(3);
         }),
     ]);
-    let live = live_with(vec![live_stack(
-        "s-new",
-        "SBG-1",
-        "ra.s",
-        1,
-        "5.6",
-        "2025-01-01T00:00:00+00:00",
-    )]);
+    let live = live_with(vec![live_stack("1005", 2)]);
     check!(manifests, live, @r#"
         + ManagedStackMysql/other (wave 0)
-            spec.flavor: (none) -> "ra.s"
-            spec.region: (none) -> "BHS-1"
-            POST /stackMysql {"region":"BHS-1","flavor":"ra.s"}
+            spec.nodes: (none) -> 3
+            POST /stackMysql {"nodes":3}
         unchanged: ManagedStackMysql/main
-        warning: ManagedStackMysql/main spec.id: stack s-replaced does not exist; matched stack s-new (same region, flavor, nodes and version): set spec.id to it
-        warning: ManagedStackMysql/other spec.id: stack s-gone does not exist; a new stack will be created: set spec.id to its id afterwards
+        warning: ManagedStackMysql/main spec.id: stack 1001 does not exist; matched stack 1005 (same node count): set spec.id to it
+        warning: ManagedStackMysql/other spec.id: stack 1000 does not exist; a new stack will be created: set spec.id to its id afterwards
         "#);
 }
 
 #[test]
-fn prune_deletes_unclaimed_stacks_and_deleting_ones_are_absent() {
-    let manifests = manifests(vec![stack("main", |_| {})]);
-    let mut leaving = live_stack(
-        "s-leaving",
-        "SBG-1",
-        "ra.s",
-        1,
-        "5.6",
-        "2024-01-01T00:00:00+00:00",
-    );
-    leaving.status = "deleting".into();
+fn a_pin_wins_over_an_earlier_name_and_prune_deletes_unclaimed_stacks() {
+    // "a" (unpinned) comes first by name, yet "b"'s pin takes 1001 before any claim.
+    let manifests = manifests(vec![stack("a", |_| {}), stack("b", |s| s.id = Some(1001))]);
     let live = live_with(vec![
-        leaving,
-        live_stack(
-            "s-main",
-            "SBG-1",
-            "ra.s",
-            1,
-            "5.6",
-            "2025-01-01T00:00:00+00:00",
-        ),
-        live_stack(
-            "s-extra",
-            "BHS-1",
-            "ra.m",
-            3,
-            "5.5",
-            "2025-01-02T00:00:00+00:00",
-        ),
+        live_stack("1001", 2),
+        live_stack("1002", 2),
+        live_stack("1003", 3),
     ]);
     check!(manifests, live, prune(), @r"
-        - ManagedStackMysql/s-extra (wave 0; id s-extra; no manifest names it)
-            DELETE /stackMysql/s-extra
-        unchanged: ManagedStackMysql/main
+        - ManagedStackMysql/1003 (wave 0; id 1003; no manifest names it)
+            DELETE /stackMysql/1003
+        unchanged: ManagedStackMysql/a, ManagedStackMysql/b
         ");
 }
 
 #[test]
 fn two_manifests_pinning_one_stack_are_an_error() {
     let manifests = manifests(vec![
-        stack("a", |s| s.id = Some("s-1".into())),
-        stack("b", |s| s.id = Some("s-1".into())),
+        stack("a", |s| s.id = Some(1001)),
+        stack("b", |s| s.id = Some(1001)),
     ]);
-    let live = live_with(vec![live_stack(
-        "s-1",
-        "SBG-1",
-        "ra.s",
-        1,
-        "5.6",
-        "2025-01-01T00:00:00+00:00",
-    )]);
+    let live = live_with(vec![live_stack("1001", 2)]);
     check!(manifests, live, @r"
         no changes
         unchanged: ManagedStackMysql/a
         unknown: managed MySQL stacks: stack named by more than one manifest [ManagedStackMysql/b]
-        error: ManagedStackMysql/b spec.id: stack s-1 is already named by ManagedStackMysql/a
+        error: ManagedStackMysql/b spec.id: stack 1001 is already named by ManagedStackMysql/a
         ");
 }
 
