@@ -19,7 +19,7 @@ mod stack;
 
 pub use answers::Answers;
 pub use model::*;
-pub use read::{read, read_for, read_with, scopes, ReadError};
+pub use read::{read, read_for, read_with, scopes, ReadError, ReadFailure};
 
 /// Pure mappings from API answers to `Live*` values, for code that reads one object again
 /// (apply's verification) without a whole scope.

@@ -216,7 +216,35 @@ impl Rules<'_> {
                 }
             }
         }
+        for (field, value) in path_segments(&spec) {
+            self.path_segment(doc, field, value);
+        }
         doc.spec = Some(spec);
+    }
+
+    /// A value that becomes one segment of an API path cannot be `.` or `..`: it would climb
+    /// the path (`project: ".."` made `POST /1.0/cloud/database/mongodb`).
+    fn path_segment(&mut self, doc: &Parsed, field: &str, value: &str) {
+        if value != "." && value != ".." {
+            return;
+        }
+        let written = doc.root.at(field).is_some();
+        let origin = if written {
+            String::new()
+        } else {
+            format!(" (from {})", super::load::DEFAULTS_FILE)
+        };
+        if doc.failed(field) {
+            return;
+        }
+        self.out.push(
+            Diagnostic::new(
+                doc.span(field),
+                field,
+                format!("`{value}` cannot be a name{origin}: it becomes a path segment of the API"),
+            )
+            .with_hint("give the real name; `.` and `..` name nothing on the API"),
+        );
     }
 
     /// `spec.{field}` from reconcile.yaml when absent; an error when neither gives one.
@@ -552,6 +580,31 @@ impl Rules<'_> {
 }
 
 /// The live object a manifest manages, for "... is already managed".
+/// The fields of `spec` whose values go into API paths, with their values (defaults filled).
+fn path_segments(spec: &Spec) -> Vec<(&'static str, &str)> {
+    let fields: Vec<(&'static str, Option<&String>)> = match spec {
+        Spec::DatabaseService(s) => vec![
+            ("spec.project", s.project.as_ref()),
+            ("spec.engine", Some(&s.engine)),
+        ],
+        Spec::DatabaseUser(u) => vec![("spec.username", Some(&u.username))],
+        Spec::HostingAttachedDomain(d) => vec![
+            ("spec.hosting", d.hosting.as_ref()),
+            ("spec.domain", Some(&d.domain)),
+        ],
+        Spec::HostingSsl(ssl) => vec![("spec.hosting", ssl.hosting.as_ref())],
+        Spec::HostingDatabase(db) => vec![
+            ("spec.hosting", db.hosting.as_ref()),
+            ("spec.user", Some(&db.user)),
+        ],
+        Spec::ManagedStackMysql(stack) => vec![("spec.id", stack.id.as_ref())],
+    };
+    fields
+        .into_iter()
+        .filter_map(|(field, value)| Some((field, value?.as_str())))
+        .collect()
+}
+
 fn managed_object(spec: &Spec) -> String {
     match spec {
         Spec::DatabaseUser(user) => format!(
