@@ -665,7 +665,14 @@ fn unknown_everywhere(manifests: &ManifestSet, failure: &crate::live::ReadFailur
     LiveState {
         scopes: crate::live::scopes(manifests)
             .into_iter()
-            .map(|scope| (scope, ScopeState::Unknown { reason: reason.clone() }))
+            .map(|scope| {
+                (
+                    scope,
+                    ScopeState::Unknown {
+                        reason: reason.clone(),
+                    },
+                )
+            })
             .collect(),
         ..LiveState::default()
     }

@@ -235,7 +235,8 @@ impl Report {
 
 /// One `validation` error per manifest problem, with its location.
 fn validation_errors(diagnostics: &Diagnostics) -> Vec<Value> {
-    diagnostics
+    let mut errors: Vec<Value> = diagnostics
+        .shown()
         .iter()
         .map(|d| {
             json!({
@@ -248,7 +249,11 @@ fn validation_errors(diagnostics: &Diagnostics) -> Vec<Value> {
                 "hint": d.hint,
             })
         })
-        .collect()
+        .collect();
+    if let Some(more) = diagnostics.more() {
+        errors.push(json!({ "kind": "validation", "message": more }));
+    }
+    errors
 }
 
 /// An error and its causes on one line: `cannot start ...: caused by ...`.

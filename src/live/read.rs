@@ -452,7 +452,10 @@ impl<'a> Reader<'a> {
             .expect("the reader's semaphore is never closed");
         if self.is_stopped() {
             return Err(OvhError::Config {
-                message: format!("GET {} not sent: the read already stopped", Redacted::path(path)),
+                message: format!(
+                    "GET {} not sent: the read already stopped",
+                    Redacted::path(path)
+                ),
                 hint: None,
             });
         }

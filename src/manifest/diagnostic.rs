@@ -83,6 +83,11 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// How many problems are rendered, displayed or reported at most; the rest are counted ("and N
+/// more"). Rendering a problem reads its file's text, so thousands of them (8,000 unknown keys
+/// took 9.3 s and 0.9 GB) would cost far more than anyone reads.
+pub const SHOWN: usize = 100;
+
 /// Every problem found by one `load`, sorted by file and position, with the text of the files
 /// they point into (secrets written inline are masked in that copy, so rendering never prints
 /// them).
@@ -116,6 +121,22 @@ impl Diagnostics {
 
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.diagnostics.iter()
+    }
+
+    /// The first `SHOWN` problems: the ones rendered and reported.
+    pub fn shown(&self) -> &[Diagnostic] {
+        &self.diagnostics[..self.diagnostics.len().min(SHOWN)]
+    }
+
+    /// `and N more problems` when some are not shown.
+    pub fn more(&self) -> Option<String> {
+        let hidden = self.diagnostics.len().saturating_sub(SHOWN);
+        (hidden > 0).then(|| {
+            format!(
+                "and {hidden} more problem{} (only the first {SHOWN} are shown; fix these first)",
+                if hidden == 1 { "" } else { "s" }
+            )
+        })
     }
 
     /// How many different files the problems are in.
@@ -174,7 +195,7 @@ impl Diagnostics {
             .with_wrap_lines(false)
             .without_syntax_highlighting();
         let mut out = String::new();
-        for diagnostic in &self.diagnostics {
+        for diagnostic in self.shown() {
             let source = if diagnostic.has_location() {
                 self.source_of(&diagnostic.span.file)
             } else {
@@ -185,6 +206,10 @@ impl Diagnostics {
                 out.push_str(&format!("{diagnostic}\n"));
             }
             out.push('\n');
+        }
+        if let Some(more) = self.more() {
+            out.push_str(&more);
+            out.push_str("\n\n");
         }
         out
     }
@@ -200,11 +225,14 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, diagnostic) in self.diagnostics.iter().enumerate() {
+        for (i, diagnostic) in self.shown().iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{diagnostic}")?;
+        }
+        if let Some(more) = self.more() {
+            write!(f, "\n{more}")?;
         }
         Ok(())
     }

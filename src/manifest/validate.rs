@@ -294,7 +294,9 @@ impl Rules<'_> {
     }
 
     fn ip_restrictions(&mut self, doc: &Parsed, list: &[IpRestrictionSpec]) {
-        let mut seen: Vec<(ipnet::IpNet, usize)> = Vec::new();
+        // By block, for a lookup per entry: a scan per entry was quadratic in the list.
+        let mut seen: std::collections::HashMap<ipnet::IpNet, usize> =
+            std::collections::HashMap::with_capacity(list.len());
         for (i, entry) in list.iter().enumerate() {
             let field = format!("spec.ipRestrictions[{i}].ip");
             let Some(block) = entry.block() else {
@@ -316,8 +318,8 @@ impl Rules<'_> {
                 );
                 continue;
             }
-            match seen.iter().find(|(other, _)| *other == block) {
-                Some((_, j)) => {
+            match seen.get(&block).copied() {
+                Some(j) => {
                     let first = doc.span(&format!("spec.ipRestrictions[{j}].ip"));
                     self.error(
                         doc,
@@ -329,7 +331,9 @@ impl Rules<'_> {
                         ),
                     );
                 }
-                None => seen.push((block, i)),
+                None => {
+                    seen.insert(block, i);
+                }
             }
         }
     }

@@ -797,3 +797,42 @@ fn unix_now() -> i64 {
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        let endpoint = Endpoint::parse("http://127.0.0.1:9/1.0").unwrap();
+        Client::new(ClientConfig::new(
+            endpoint,
+            Credentials::application("ak", "as", "ck"),
+        ))
+        .unwrap()
+    }
+
+    /// Regression (issue 9, item 7): an API that refused every connection was retried per
+    /// call, 86 s for one plan. The budget is shared by all calls and counted from the first
+    /// failure; an answer resets it.
+    #[tokio::test(start_paused = true)]
+    async fn an_unreachable_api_is_retried_within_one_budget_across_calls() {
+        let client = client();
+        let second = Duration::from_secs(1);
+        assert_eq!(client.within_unreachable_budget(second), Some(second));
+        tokio::time::advance(Duration::from_secs(8)).await;
+        assert_eq!(client.within_unreachable_budget(second), Some(second));
+        assert_eq!(
+            client.within_unreachable_budget(Duration::from_secs(3)),
+            None,
+            "8 s spent: a 3 s wait would end past 10 s"
+        );
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            client.clone().within_unreachable_budget(Duration::ZERO),
+            None,
+            "clones share the budget"
+        );
+        *client.inner.unreachable_since.lock().unwrap() = None;
+        assert_eq!(client.within_unreachable_budget(second), Some(second));
+    }
+}

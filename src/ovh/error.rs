@@ -468,6 +468,45 @@ mod tests {
         }
     }
 
+    /// Only 5xx, 429 (and timeouts, decode failures) may pass by waiting; credentials and
+    /// other refusals are the user's to fix.
+    #[test]
+    fn error_classes_by_status_and_code() {
+        let cases = [
+            (400, Some("INVALID_SIGNATURE"), ErrorClass::Credentials),
+            (403, Some("INVALID_KEY"), ErrorClass::Credentials),
+            (403, Some("INVALID_CREDENTIAL"), ErrorClass::Credentials),
+            (403, Some("NOT_CREDENTIAL"), ErrorClass::Credentials),
+            (403, Some("NOT_GRANTED_CALL"), ErrorClass::Credentials),
+            (401, None, ErrorClass::Credentials),
+            (403, None, ErrorClass::Credentials),
+            (404, None, ErrorClass::NotFound),
+            (400, Some("QUERY_TIME_OUT"), ErrorClass::Refused),
+            (409, None, ErrorClass::Refused),
+            (429, None, ErrorClass::Transient),
+            (500, None, ErrorClass::Transient),
+            (503, None, ErrorClass::Transient),
+        ];
+        for (status, code, expected) in cases {
+            assert_eq!(
+                api(Method::GET, status, code).error_class(),
+                expected,
+                "{status} {code:?}"
+            );
+        }
+        let server_time = OvhError::ServerTime {
+            endpoint: "https://x/1.0".into(),
+            source: Box::new(api(Method::GET, 404, None)),
+        };
+        assert_eq!(server_time.error_class(), ErrorClass::Refused);
+        let oauth2 = OvhError::Auth {
+            token_url: "https://x/auth/oauth2/token".into(),
+            reason: "the token endpoint answered 401".into(),
+            source: Some(Box::new(api(Method::POST, 401, None))),
+        };
+        assert_eq!(oauth2.error_class(), ErrorClass::Credentials);
+    }
+
     #[derive(Debug, thiserror::Error)]
     #[error("while planning")]
     struct Wrapper(#[source] OvhError);

@@ -332,7 +332,9 @@ async fn reads_exactly_the_touched_scopes_with_the_minimum_calls() {
     .collect();
     assert_eq!(live::scopes(&set), expected_scopes);
 
-    let state = live::read(&client(&sb), &set, PARALLELISM).await.expect("the live read");
+    let state = live::read(&client(&sb), &set, PARALLELISM)
+        .await
+        .expect("the live read");
     assert_eq!(scope_set(&state), expected_scopes);
 
     // Databases: both p1/mongodb services, users read for orders-db only.
@@ -479,17 +481,23 @@ async fn a_read_with_answers_asks_only_for_what_they_do_not_hold() {
     ]);
     let client = client(&sb);
     let answers = live::Answers::default();
-    let first = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await.expect("the live read");
+    let first = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
+        .await
+        .expect("the live read");
     // A list, a get, the user list, its users (admin + orders-app), the availability.
     assert_eq!(first.calls, 6);
-    let again = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await.expect("the live read");
+    let again = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
+        .await
+        .expect("the live read");
     assert_eq!(again.calls, 0);
     assert_eq!(again.scopes, first.scopes);
     assert_eq!(again.catalogues, first.catalogues);
 
     mongodb(&sb, "p1", "other-db").await;
     answers.forget_after(&Method::POST, &format!("{DB}/mongodb"));
-    let after = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await.expect("the live read");
+    let after = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
+        .await
+        .expect("the live read");
     assert_eq!(after.calls, 2, "the list and the new service");
     let scope = database_scope("p1", "mongodb");
     assert_eq!(services(&after, &scope).len(), 2);
@@ -521,7 +529,9 @@ async fn a_route_the_credentials_may_not_call_stops_the_read_with_what_to_fix() 
     );
     let shown = failure.to_string();
     assert!(
-        shown.starts_with("credentials: the consumer key's access rules do not allow GET /hosting/web/"),
+        shown.starts_with(
+            "credentials: the consumer key's access rules do not allow GET /hosting/web/"
+        ),
         "{shown}"
     );
     let cause = std::error::Error::source(&failure).unwrap().to_string();
@@ -554,7 +564,10 @@ async fn a_project_or_hosting_that_does_not_exist_stops_the_read_naming_it() {
         );
         let shown = failure.to_string();
         assert!(shown.starts_with(named), "{shown}");
-        assert!(shown.contains("does not exist on http://127.0.0.1:"), "{shown}");
+        assert!(
+            shown.contains("does not exist on http://127.0.0.1:"),
+            "{shown}"
+        );
     }
 }
 
@@ -609,7 +622,9 @@ async fn a_failing_api_makes_every_scope_unknown_and_leaves_the_catalogue_out() 
         stack("shop"),
     ]);
 
-    let state = live::read(&client(&sb), &set, PARALLELISM).await.expect("the live read");
+    let state = live::read(&client(&sb), &set, PARALLELISM)
+        .await
+        .expect("the live read");
 
     assert_eq!(scope_set(&state), live::scopes(&set));
     for scope in state.scopes.keys() {
@@ -644,7 +659,9 @@ async fn reads_run_concurrently() {
     config.rate_limit_per_sec = 1_000;
     let fast = Client::new(config).unwrap();
     let started = Instant::now();
-    let state = live::read(&fast, &set, PARALLELISM).await.expect("the live read");
+    let state = live::read(&fast, &set, PARALLELISM)
+        .await
+        .expect("the live read");
     let elapsed = started.elapsed();
 
     let LiveScope::StackMysql { stacks } = known(&state, &Scope::StackMysql) else {
@@ -673,7 +690,9 @@ async fn parallelism_bounds_the_requests_in_flight() {
     let set = manifests(vec![stack("shop")]);
 
     let started = Instant::now();
-    let state = live::read(&client(&sb), &set, 1).await.expect("the live read");
+    let state = live::read(&client(&sb), &set, 1)
+        .await
+        .expect("the live read");
     let elapsed = started.elapsed();
 
     assert_eq!(state.calls, 5);
@@ -768,7 +787,9 @@ async fn objects_gone_between_list_and_get_are_skipped_and_no_certificate_is_non
     let set = manifests(vec![attached_domain("h.example.net", "a.example")]);
 
     let client = client_for(&format!("{}/1.0", server.uri()), "ck");
-    let state = live::read(&client, &set, PARALLELISM).await.expect("the live read");
+    let state = live::read(&client, &set, PARALLELISM)
+        .await
+        .expect("the live read");
 
     let LiveScope::Hosting(hosting) = known(&state, &hosting_scope("h.example.net")) else {
         panic!("not a hosting scope")
@@ -820,7 +841,9 @@ async fn one_failed_get_makes_the_whole_scope_unknown_with_the_error() {
     let set = manifests(vec![service("billing-db", "p9", "postgresql")]);
 
     let client = client_for(&format!("{}/1.0", server.uri()), "ck");
-    let state = live::read(&client, &set, PARALLELISM).await.expect("the live read");
+    let state = live::read(&client, &set, PARALLELISM)
+        .await
+        .expect("the live read");
 
     let reason = unknown_reason(&state, &database_scope("p9", "postgresql"));
     assert!(
@@ -855,7 +878,9 @@ async fn under_prune_the_users_of_unnamed_services_are_read_and_deleted_first() 
         .unwrap();
     assert!(legacy_plain.users.is_none(), "{legacy_plain:#?}");
 
-    let pruning = live::read_for(&client, &set, 8, true).await.expect("the live read");
+    let pruning = live::read_for(&client, &set, 8, true)
+        .await
+        .expect("the live read");
     let legacy_read = services(&pruning, &scope)
         .iter()
         .find(|s| s.description == "legacy-db")

@@ -42,3 +42,9 @@ mod validate;
 
 // apply against the sandbox binary: convergence, gates, stale plans, faults, kill -9, secrets
 mod apply_e2e;
+
+// errors say what happened, fast: credentials, a missing scope root, an unreachable API
+mod errors;
+
+// hostile input refused cheaply: alias bombs, floods of problems, special files, dot segments, proxies
+mod hostile;
