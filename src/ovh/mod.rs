@@ -5,7 +5,8 @@
 //! - `credentials`: `Credentials` and their resolution (flags > `OVH_*` env > `ovh.conf` files);
 //! - `signing`: `$1$` signatures and the exact body bytes that are signed and sent;
 //! - `client`: `Client` (calls, time delta, rate limit, retries, OAuth2 tokens, logging);
-//! - `error`: `OvhError` and the one retry policy, `is_retryable`;
+//! - `error`: `OvhError`, its `ErrorClass` (what the caller does next) and the one retry
+//!   policy, `is_retryable`;
 //! - `redact`: `Redacted`, the only way a path or body is printed.
 //!
 //! Architecture invariant: nothing outside this module builds an API URL or reads a secret;
