@@ -166,12 +166,26 @@ fn thousands_of_problems_are_reported_as_the_first_100_and_a_count() {
         "    - { ip: 10.0.0.1/32, description: d }\n".repeat(20_000)
     );
     let unknown: String = (0..8_000).map(|i| format!("  unknown{i}: 1\n")).collect();
-    for (text, problems) in [(duplicates, 19_999), (format!("{HEADER}{unknown}"), 8_000)] {
+    // The same on one 500 KB line: each problem printed that line (52 MB of output).
+    let one_line = format!(
+        "{HEADER}  ipRestrictions: [{}]\n",
+        vec!["{ip: 10.0.0.1/32, description: d}"; 15_000].join(", ")
+    );
+    for (text, problems) in [
+        (duplicates, 19_999),
+        (format!("{HEADER}{unknown}"), 8_000),
+        (one_line, 14_999),
+    ] {
         let dir = manifests(&[("m.yaml", text)]);
         let m = validate(dir.path());
         assert_eq!(m.code, 1, "{}", m.stderr);
         let rendered = m.stderr.matches("  × ").count();
         assert_eq!(rendered, 100, "{}", &m.stderr[m.stderr.len() - 300..]);
+        assert!(
+            m.stderr.len() < 100_000,
+            "{} bytes of problems",
+            m.stderr.len()
+        );
         let more = format!(
             "and {} more problems (only the first 100 are shown; fix these first)",
             problems - 100
