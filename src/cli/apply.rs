@@ -641,15 +641,41 @@ async fn read_again(
     answers: &Answers,
 ) -> LiveState {
     let live = crate::live::read_with(client, manifests, parallelism, prune, Some(answers)).await;
-    let unknown = live
-        .scopes
-        .values()
-        .any(|s| matches!(s, ScopeState::Unknown { .. }));
-    if unknown {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        return crate::live::read_for(client, manifests, parallelism, prune).await;
+    let unknown = live.as_ref().map_or(true, |live| {
+        live.scopes
+            .values()
+            .any(|s| matches!(s, ScopeState::Unknown { .. }))
+    });
+    if !unknown {
+        return live.unwrap_or_else(|failure| unknown_everywhere(manifests, &failure));
     }
-    live
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    crate::live::read_for(client, manifests, parallelism, prune)
+        .await
+        .unwrap_or_else(|failure| unknown_everywhere(manifests, &failure))
+}
+
+/// A live state in which every scope is unknown for `failure`'s reason: the verification
+/// then says what could not be checked and why.
+fn unknown_everywhere(manifests: &ManifestSet, failure: &crate::live::ReadFailure) -> LiveState {
+    let mut reason = failure.to_string();
+    if let Some(cause) = std::error::Error::source(failure) {
+        reason.push_str(&format!("; caused by: {cause}"));
+    }
+    LiveState {
+        scopes: crate::live::scopes(manifests)
+            .into_iter()
+            .map(|scope| {
+                (
+                    scope,
+                    ScopeState::Unknown {
+                        reason: reason.clone(),
+                    },
+                )
+            })
+            .collect(),
+        ..LiveState::default()
+    }
 }
 
 /// Asks on a terminal; elsewhere `--yes` is required.

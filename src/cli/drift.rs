@@ -4,15 +4,17 @@
 //! The report is the JSON plan (`render::json`, same code path as `plan`) with `format`
 //! `reconcile-drift/1`, a `status` and a `drift` flag, and `errors` entries that always carry
 //! a `message` (and a `kind`): `validation` (one per manifest problem, with its location),
-//! `connection`, `unknownScope` and `preflight` (the plan's own errors, with their address and
-//! field). A report goes out on every run, a failed one included, so a job can always parse it.
+//! `connection` (the API cannot be reached, or no client), `credentials`, `notFound` (a
+//! project or hosting that does not exist), `refused`, `unknownScope` and `preflight` (the
+//! plan's own errors, with their address and field). A report goes out on every run, a failed one included, so a job can always parse it.
 //!
 //! | status       | drift   | exit | meaning                                                |
 //! |--------------|---------|------|--------------------------------------------------------|
 //! | `inSync`     | false   | 0    | the live state matches the manifests                   |
 //! | `drift`      | true    | 2    | changes: the report lists them                         |
 //! | `incomplete` | bool    | 1    | a scope could not be read: never reported as in sync   |
-//! | `error`      | bool/null | 1  | invalid manifests, no connection, preflight errors     |
+//! | `error`      | bool/null | 1  | invalid manifests, no connection, credentials refused, |
+//! |              |         |      | a scope's root missing, preflight errors               |
 //!
 //! An unknown scope is an error rather than drift: drift means "someone changed something",
 //! and a scope that could not be read says nothing either way; exit 1 fails the job loudly
@@ -22,6 +24,7 @@
 use super::client::ClientArgs;
 use super::plan::{explain_failure, make_plan, pretty_json, write_file, PlanFailure, Printer};
 use super::{ExitStatus, GlobalArgs};
+use crate::live::ReadFailure;
 use crate::manifest::Diagnostics;
 use crate::plan::{render, Plan};
 use clap::{Args, ValueEnum};
@@ -65,7 +68,11 @@ pub async fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<ExitSta
         }
         Err(PlanFailure::Error(e)) => {
             printer.error(&chain(e), None);
-            Report::failed(vec![json!({ "kind": "connection", "message": chain(e) })])
+            // `connection` unless the live read said more precisely what is wrong.
+            let kind = e
+                .downcast_ref::<ReadFailure>()
+                .map_or("connection", ReadFailure::kind);
+            Report::failed(vec![json!({ "kind": kind, "message": chain(e) })])
         }
     };
     let shown = match args.format {
@@ -228,7 +235,8 @@ impl Report {
 
 /// One `validation` error per manifest problem, with its location.
 fn validation_errors(diagnostics: &Diagnostics) -> Vec<Value> {
-    diagnostics
+    let mut errors: Vec<Value> = diagnostics
+        .shown()
         .iter()
         .map(|d| {
             json!({
@@ -241,7 +249,11 @@ fn validation_errors(diagnostics: &Diagnostics) -> Vec<Value> {
                 "hint": d.hint,
             })
         })
-        .collect()
+        .collect();
+    if let Some(more) = diagnostics.more() {
+        errors.push(json!({ "kind": "validation", "message": more }));
+    }
+    errors
 }
 
 /// An error and its causes on one line: `cannot start ...: caused by ...`.

@@ -216,7 +216,8 @@ pub(super) async fn connect_and_read(
         prune,
         answers,
     )
-    .await;
+    .await
+    .map_err(|failure| PlanFailure::Error(failure.into()))?;
     tracing::debug!(calls = live.calls, "live state read");
     Ok((connection, live))
 }

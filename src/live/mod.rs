@@ -1,6 +1,7 @@
 //! Reading the live state the manifests touch, through `ovh::Client`: every scope read
 //! concurrently under the client's rate limit, N+1 list/get where the API forces it, and a
-//! failed read recorded as an unknown scope rather than an empty one.
+//! transiently failed read recorded as an unknown scope rather than an empty one (any other
+//! failure ends the read: `ReadFailure`).
 //!
 //! - `model`: `LiveState` and the `Live*` types the planner compares against;
 //! - `read`: `scopes` (what the manifests touch) and `read` (all of it, bounded and counted);
@@ -19,7 +20,7 @@ mod stack;
 
 pub use answers::Answers;
 pub use model::*;
-pub use read::{read, read_for, read_with, scopes, ReadError};
+pub use read::{read, read_for, read_with, scopes, ReadError, ReadFailure};
 
 /// Pure mappings from API answers to `Live*` values, for code that reads one object again
 /// (apply's verification) without a whole scope.

@@ -66,7 +66,7 @@ impl LiveState {
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum ScopeState {
     Known(LiveScope),
-    /// The read failed (403, 5xx, timeout): the scope is unknown, never "empty".
+    /// The read failed transiently (5xx, 429, timeout): the scope is unknown, never "empty".
     Unknown {
         reason: String,
     },

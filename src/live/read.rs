@@ -9,14 +9,17 @@
 //!
 //! Architecture invariant: a scope is `Known` only when every read in it succeeded (a 404 on
 //! the get of a listed object means it went away and is skipped; `GET .../ssl` answering 404
-//! means no certificate). Any other failure makes the whole scope `Unknown` with the error's
-//! text, never an empty or partial `Known` scope.
+//! means no certificate). A transient failure (5xx, 429, a timeout: `ErrorClass::Transient`)
+//! makes the whole scope `Unknown` with the error's text, never an empty or partial `Known`
+//! scope. Any other failure is the user's to fix and ends the read (`ReadFailure`): credentials
+//! refused or not allowed, the API unreachable (no further request is sent once one call
+//! has found either), a scope's root that does not exist (404), another refusal.
 
 use super::answers::Answers;
 use super::model::{LiveScope, LiveState, Scope, ScopeState};
 use super::{database, hosting, stack};
 use crate::manifest::{ManifestSet, Spec};
-use crate::ovh::{Client, OvhError, Redacted};
+use crate::ovh::{Client, ErrorClass, OvhError, Redacted};
 use futures::future::join_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -60,10 +63,15 @@ pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
 /// Reads every scope `manifests` touch, and the database catalogue of every project among
 /// them, with at most `parallelism` requests in flight (at least one).
 ///
-/// Never fails: a scope that could not be read is `ScopeState::Unknown` with the reason, and a
-/// catalogue that could not be read is absent from `catalogues` (the planner warns about it;
-/// this only logs at debug level).
-pub async fn read(client: &Client, manifests: &ManifestSet, parallelism: usize) -> LiveState {
+/// A scope that could not be read for a transient reason is `ScopeState::Unknown` with the
+/// reason, and a catalogue that could not be read is absent from `catalogues` (the planner
+/// warns about it; this only logs at debug level). Fails when waiting cannot help: see
+/// `ReadFailure`.
+pub async fn read(
+    client: &Client,
+    manifests: &ManifestSet,
+    parallelism: usize,
+) -> Result<LiveState, ReadFailure> {
     read_for(client, manifests, parallelism, false).await
 }
 
@@ -74,7 +82,7 @@ pub async fn read_for(
     manifests: &ManifestSet,
     parallelism: usize,
     prune: bool,
-) -> LiveState {
+) -> Result<LiveState, ReadFailure> {
     read_with(client, manifests, parallelism, prune, None).await
 }
 
@@ -87,7 +95,7 @@ pub async fn read_with(
     parallelism: usize,
     prune: bool,
     answers: Option<&Answers>,
-) -> LiveState {
+) -> Result<LiveState, ReadFailure> {
     let mut reader = Reader::new(client, parallelism);
     reader.answers = answers;
     let with_users = UserReads {
@@ -114,10 +122,16 @@ pub async fn read_with(
     }));
     let (scope_results, catalogue_results) = futures::join!(scope_reads, catalogue_reads);
 
+    if let Some(stop) = reader.stopped_by() {
+        return Err(ReadFailure::of(client, None, stop));
+    }
     let mut state = LiveState::default();
     for (scope, result) in scope_results {
         let scope_state = match result {
             Ok(live) => ScopeState::Known(live),
+            Err(ReadError::Api(err)) if err.error_class() != ErrorClass::Transient => {
+                return Err(ReadFailure::of(client, Some(&scope), err));
+            }
             Err(err) => {
                 tracing::debug!(%scope, "live state unknown: {err}");
                 ScopeState::Unknown {
@@ -144,7 +158,87 @@ pub async fn read_with(
         calls = state.calls,
         "live state read"
     );
-    state
+    Ok(state)
+}
+
+/// Why the live state could not be read at all. Unlike an unknown scope, planning again will
+/// not help until the user acts; the command stops with exit 1.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadFailure {
+    /// The credentials were refused or may not call a route the read needs.
+    #[error("credentials: {hint}")]
+    Credentials {
+        hint: String,
+        #[source]
+        source: OvhError,
+    },
+    /// No connection could be opened, after retrying for a few seconds.
+    #[error("cannot reach {endpoint}: {cause}")]
+    Unreachable {
+        endpoint: String,
+        cause: String,
+        #[source]
+        source: OvhError,
+    },
+    /// A scope's root answered 404: the project, engine or hosting does not exist there.
+    #[error("{what} does not exist on {endpoint}; check the name in the manifests (or reconcile.yaml) and that these credentials' account owns it")]
+    NotFound {
+        what: String,
+        endpoint: String,
+        #[source]
+        source: OvhError,
+    },
+    /// Any other refusal (another 4xx, a bad configuration).
+    #[error("{} could not be read", .scope.as_ref().map_or("the live state".to_owned(), ToString::to_string))]
+    Refused {
+        scope: Option<Scope>,
+        #[source]
+        source: OvhError,
+    },
+}
+
+impl ReadFailure {
+    fn of(client: &Client, scope: Option<&Scope>, source: OvhError) -> ReadFailure {
+        let endpoint = client.endpoint().base_url().to_owned();
+        match source.error_class() {
+            ErrorClass::Credentials => ReadFailure::Credentials {
+                hint: source.credentials_hint(),
+                source,
+            },
+            ErrorClass::Unreachable => ReadFailure::Unreachable {
+                endpoint,
+                cause: source
+                    .unreachable_cause()
+                    .unwrap_or_else(|| source.to_string()),
+                source,
+            },
+            ErrorClass::NotFound if scope.is_some() => ReadFailure::NotFound {
+                what: match scope {
+                    Some(Scope::Database { project, engine }) => {
+                        format!("project {project} (or its {engine} databases)")
+                    }
+                    Some(Scope::Hosting { hosting }) => format!("hosting {hosting}"),
+                    _ => "the managed MySQL stacks route".to_owned(),
+                },
+                endpoint,
+                source,
+            },
+            _ => ReadFailure::Refused {
+                scope: scope.cloned(),
+                source,
+            },
+        }
+    }
+
+    /// The one-word kind drift reports carry (`errors[].kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReadFailure::Credentials { .. } => "credentials",
+            ReadFailure::Unreachable { .. } => "connection",
+            ReadFailure::NotFound { .. } => "notFound",
+            ReadFailure::Refused { .. } => "refused",
+        }
+    }
 }
 
 /// Whose users are read: the services a `DatabaseUser` manifest needs, and (under prune) the
@@ -277,6 +371,9 @@ pub(crate) struct Reader<'a> {
     requested: Mutex<HashSet<String>>,
     /// Answers already known in this run, and where new ones go.
     answers: Option<&'a Answers>,
+    /// The first error that stops the whole read (`ErrorClass::stops_the_run`): once there is
+    /// one, no further request is sent.
+    stop: Mutex<Option<OvhError>>,
 }
 
 impl<'a> Reader<'a> {
@@ -287,7 +384,20 @@ impl<'a> Reader<'a> {
             calls: AtomicUsize::new(0),
             requested: Mutex::new(HashSet::new()),
             answers: None,
+            stop: Mutex::new(None),
         }
+    }
+
+    /// The error that stopped the read, taken out.
+    fn stopped_by(&self) -> Option<OvhError> {
+        self.stop.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// How many requests were made (a request the client retried counts once).
@@ -357,8 +467,31 @@ impl<'a> Reader<'a> {
             .acquire()
             .await
             .expect("the reader's semaphore is never closed");
+        if self.is_stopped() {
+            return Err(OvhError::Config {
+                message: format!(
+                    "GET {} not sent: the read already stopped",
+                    Redacted::path(path)
+                ),
+                hint: None,
+            });
+        }
         self.calls.fetch_add(1, Ordering::Relaxed);
-        client.get::<Value>(path).await
+        match client.get::<Value>(path).await {
+            Err(err) if err.error_class().stops_the_run() => {
+                let stopped = OvhError::Config {
+                    message: format!("GET {} stopped the read: {err}", Redacted::path(path)),
+                    hint: None,
+                };
+                // The first such error is the one `read` fails with.
+                self.stop
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(err);
+                Err(stopped)
+            }
+            result => result,
+        }
     }
 
     /// `GET path` of a list route: the ids (strings; numeric ids are kept as their text).

@@ -15,6 +15,10 @@ use std::sync::Arc;
 /// The file of project defaults at the root of a manifest directory.
 pub const DEFAULTS_FILE: &str = "reconcile.yaml";
 
+/// The largest manifest file read, in bytes; a larger one is refused before it is read.
+/// With `yaml::MAX_NODES` and `yaml::MAX_DEPTH`, this keeps any file cheap to refuse.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 /// A document whose kind and name are known; `spec` is None when it failed its checks.
 #[derive(Debug)]
 pub(crate) struct Parsed {
@@ -169,6 +173,16 @@ impl Loader<'_> {
                 return None;
             }
         };
+        if !metadata.is_file() && !metadata.is_dir() {
+            self.diagnostics.push(
+                Diagnostic::at_file(
+                    path,
+                    format!("{}, not a manifest file", what_it_is(&metadata)),
+                )
+                .with_hint("give a directory of manifests (*.yaml, *.yml) or one manifest file"),
+            );
+            return None;
+        }
         if metadata.is_file() {
             if path.file_name() == Some(DEFAULTS_FILE.as_ref()) {
                 return Some((Some(path.to_path_buf()), Vec::new()));
@@ -188,18 +202,24 @@ impl Loader<'_> {
             .position(|f| *f == defaults)
             .map(|i| files.remove(i));
         if files.is_empty() && defaults.is_none() {
-            self.diagnostics.push(
-                Diagnostic::at_file(path, "no manifests here: no *.yaml or *.yml file").with_hint(
-                    "check the path; hidden directories (.git, .reconcile) are not read",
-                ),
-            );
+            // Said unless the walk already reported why a file could not be taken.
+            if self.diagnostics.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::at_file(path, "no manifests found: no *.yaml or *.yml file here")
+                        .with_hint(
+                            "check the path; hidden directories (.git, .reconcile) are not read",
+                        ),
+                );
+            }
             return None;
         }
         Some((defaults, files))
     }
 
     /// Collects `*.yaml` and `*.yml` below `dir`, skipping hidden entries; symbolic links to
-    /// files are followed, links to directories are not (no loops).
+    /// files are followed, links to directories are not (no loops). A `*.yaml` that is not a
+    /// regular file (a FIFO, a device, a socket), a dangling link or a link loop is reported,
+    /// never skipped and never opened (a FIFO would block the read).
     fn walk(&mut self, dir: &Path, files: &mut Vec<PathBuf>) {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -222,28 +242,69 @@ impl Loader<'_> {
             }
             if file_type.is_dir() {
                 self.walk(&path, files);
-            } else if matches!(
+                continue;
+            }
+            if !matches!(
                 path.extension().and_then(|e| e.to_str()),
                 Some("yaml" | "yml")
-            ) && path.is_file()
-            {
-                files.push(path);
+            ) {
+                continue;
+            }
+            // Through a link, to what it names.
+            match std::fs::metadata(&path) {
+                Ok(target) if target.is_file() => files.push(path),
+                // A link to a directory is not followed (no loops).
+                Ok(target) if target.is_dir() => {}
+                Ok(target) => self.diagnostics.push(
+                    Diagnostic::at_file(&path, format!("{}, not a manifest file", what_it_is(&target)))
+                        .with_hint("remove it from the manifest directory, or rename it so it does not end in .yaml or .yml"),
+                ),
+                Err(e) => {
+                    let what = match std::fs::read_link(&path) {
+                        Ok(to) if e.raw_os_error() == Some(ELOOP) => {
+                            format!("a symbolic link loop (to {})", to.display())
+                        }
+                        Ok(to) => format!(
+                            "a dangling symbolic link (to {}: {})",
+                            to.display(),
+                            io_reason(&e)
+                        ),
+                        Err(_) => format!("cannot read this file: {}", io_reason(&e)),
+                    };
+                    self.diagnostics.push(
+                        Diagnostic::at_file(&path, what)
+                            .with_hint("fix or remove the link"),
+                    );
+                }
             }
         }
     }
 
-    /// The text of `file`, kept in `sources` (shared, not copied).
+    /// The text of `file`, kept in `sources` (shared, not copied). At most `MAX_FILE_BYTES`
+    /// are read: a larger file is refused (checked on the open file, so a file that grows
+    /// meanwhile is cut at the limit and refused too).
     fn read(&mut self, file: &Path) -> Option<Arc<str>> {
-        let bytes = match std::fs::read(file) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                self.diagnostics.push(Diagnostic::at_file(
-                    file,
-                    format!("cannot read this file: {}", io_reason(&e)),
-                ));
-                return None;
-            }
+        use std::io::Read;
+        let cannot = |e: std::io::Error| {
+            Diagnostic::at_file(file, format!("cannot read this file: {}", io_reason(&e)))
         };
+        let mut bytes = Vec::new();
+        let read = std::fs::File::open(file)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+        if let Err(e) = read {
+            self.diagnostics.push(cannot(e));
+            return None;
+        }
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            self.diagnostics.push(
+                Diagnostic::at_file(
+                    file,
+                    format!("this file is larger than {} KiB", MAX_FILE_BYTES / 1024),
+                )
+                .with_hint("split the manifests into smaller files"),
+            );
+            return None;
+        }
         match String::from_utf8(bytes) {
             Ok(text) => {
                 let text: Arc<str> = Arc::from(text);
@@ -531,6 +592,35 @@ fn suggest_name(name: &str) -> String {
 }
 
 /// The reason of an IO error without the OS error number.
+/// `errno` for "too many levels of symbolic links" (Linux and the BSDs differ).
+#[cfg(target_os = "linux")]
+const ELOOP: i32 = 40;
+#[cfg(not(target_os = "linux"))]
+const ELOOP: i32 = 62;
+
+/// What a path that is neither a regular file nor a directory is, for a message.
+fn what_it_is(metadata: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = metadata.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = metadata;
+    "not a regular file"
+}
+
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),

@@ -208,7 +208,35 @@ impl Rules<'_> {
                 }
             }
         }
+        for (field, value) in path_segments(&spec) {
+            self.path_segment(doc, field, value);
+        }
         doc.spec = Some(spec);
+    }
+
+    /// A value that becomes one segment of an API path cannot be `.` or `..`: it would climb
+    /// the path (`project: ".."` made `POST /1.0/cloud/database/mongodb`).
+    fn path_segment(&mut self, doc: &Parsed, field: &str, value: &str) {
+        if value != "." && value != ".." {
+            return;
+        }
+        let written = doc.root.at(field).is_some();
+        let origin = if written {
+            String::new()
+        } else {
+            format!(" (from {})", super::load::DEFAULTS_FILE)
+        };
+        if doc.failed(field) {
+            return;
+        }
+        self.out.push(
+            Diagnostic::new(
+                doc.span(field),
+                field,
+                format!("`{value}` cannot be a name{origin}: it becomes a path segment of the API"),
+            )
+            .with_hint("give the real name; `.` and `..` name nothing on the API"),
+        );
     }
 
     /// `spec.{field}` from reconcile.yaml when absent; an error when neither gives one.
@@ -258,7 +286,9 @@ impl Rules<'_> {
     }
 
     fn ip_restrictions(&mut self, doc: &Parsed, list: &[IpRestrictionSpec]) {
-        let mut seen: Vec<(ipnet::IpNet, usize)> = Vec::new();
+        // By block, for a lookup per entry: a scan per entry was quadratic in the list.
+        let mut seen: std::collections::HashMap<ipnet::IpNet, usize> =
+            std::collections::HashMap::with_capacity(list.len());
         for (i, entry) in list.iter().enumerate() {
             let field = format!("spec.ipRestrictions[{i}].ip");
             let Some(block) = entry.block() else {
@@ -280,8 +310,8 @@ impl Rules<'_> {
                 );
                 continue;
             }
-            match seen.iter().find(|(other, _)| *other == block) {
-                Some((_, j)) => {
+            match seen.get(&block).copied() {
+                Some(j) => {
                     let first = doc.span(&format!("spec.ipRestrictions[{j}].ip"));
                     self.error(
                         doc,
@@ -293,7 +323,9 @@ impl Rules<'_> {
                         ),
                     );
                 }
-                None => seen.push((block, i)),
+                None => {
+                    seen.insert(block, i);
+                }
             }
         }
     }
@@ -544,6 +576,32 @@ impl Rules<'_> {
 }
 
 /// The live object a manifest manages, for "... is already managed".
+/// The fields of `spec` whose values go into API paths, with their values (defaults filled).
+fn path_segments(spec: &Spec) -> Vec<(&'static str, &str)> {
+    let fields: Vec<(&'static str, Option<&String>)> = match spec {
+        Spec::DatabaseService(s) => vec![
+            ("spec.project", s.project.as_ref()),
+            ("spec.engine", Some(&s.engine)),
+        ],
+        Spec::DatabaseUser(u) => vec![("spec.username", Some(&u.username))],
+        Spec::HostingAttachedDomain(d) => vec![
+            ("spec.hosting", d.hosting.as_ref()),
+            ("spec.domain", Some(&d.domain)),
+        ],
+        Spec::HostingSsl(ssl) => vec![("spec.hosting", ssl.hosting.as_ref())],
+        Spec::HostingDatabase(db) => vec![
+            ("spec.hosting", db.hosting.as_ref()),
+            ("spec.user", Some(&db.user)),
+        ],
+        // An integer id: never a dot segment.
+        Spec::ManagedStackMysql(_) => Vec::new(),
+    };
+    fields
+        .into_iter()
+        .filter_map(|(field, value)| Some((field, value?.as_str())))
+        .collect()
+}
+
 fn managed_object(spec: &Spec) -> String {
     match spec {
         Spec::DatabaseUser(user) => format!(

@@ -13,6 +13,12 @@
 //! node), duplicate keys are errors, scalars keep their source text and style (the schema, not
 //! YAML 1.1's guesses, decides that `03:00:00` is a string and `40` an integer). Not supported:
 //! non-scalar keys, merge keys (`<<`), custom tags (`!foo`).
+//!
+//! Hostile input is refused cheaply: a file may hold at most `MAX_NODES` nodes, every alias
+//! counted as the whole node it copies (761 bytes of nested aliases once grew to 7.85 GB), and
+//! nest at most `MAX_DEPTH` levels. Past either, parsing stops with one located error and the
+//! file yields no document. (serde-saphyr's `Budget` bounds its deserializer the same way;
+//! this module reads the parser's events itself, so it keeps its own count.)
 
 use super::diagnostic::Diagnostic;
 use super::model::Span;
@@ -21,6 +27,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The most nodes (keys, values, list items, aliases counted as what they copy) one file may
+/// hold: a 650-resource file holds about 15,000.
+pub const MAX_NODES: usize = 250_000;
+
+/// The deepest nesting of lists and maps one file may hold: manifests nest about 5 levels.
+pub const MAX_DEPTH: usize = 64;
 
 /// Where a node is written: a `Span` whose file is shared by every node of the file, so that
 /// placing a node allocates nothing. It becomes a `Span` (`Span::from`) only where one is kept:
@@ -225,13 +238,22 @@ pub fn parse(file: &Path, text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
         root: None,
         documents: Vec::new(),
         diagnostics: Vec::new(),
+        nodes: 0,
+        refused: false,
     };
     let mut parser = Parser::new_from_str(text);
     let mut last_error_at = None;
     loop {
         match parser.next_event() {
             None => break,
-            Some(Ok((event, span))) => builder.event(event, span),
+            Some(Ok((event, span))) => {
+                builder.event(event, span);
+                if builder.refused {
+                    // Over a limit: one error, no document (a partial one would only add
+                    // misleading problems).
+                    return (Vec::new(), builder.diagnostics);
+                }
+            }
             Some(Err(e)) => {
                 let at = builder.span(e.marker(), e.marker());
                 builder.diagnostics.push(Diagnostic::new(
@@ -260,12 +282,18 @@ enum Frame {
     Seq {
         span: Place,
         anchor: usize,
+        /// Nodes in this collection, itself included (an alias of it copies that many).
+        size: usize,
         items: Vec<Node>,
     },
     Map {
         span: Place,
         anchor: usize,
+        size: usize,
         entries: Vec<Entry>,
+        /// Each key's index in `entries`: a duplicate is found without a scan (a scan per key
+        /// was quadratic: 16,000 keys took seconds).
+        index: HashMap<String, usize>,
         key: Option<Result<(String, Place), ()>>,
     },
 }
@@ -274,10 +302,15 @@ struct Builder<'a> {
     file: Arc<Path>,
     text: &'a str,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored node, with its size in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
     documents: Vec<Document>,
     diagnostics: Vec<Diagnostic>,
+    /// Nodes built so far in this file, aliases counted as what they copy.
+    nodes: usize,
+    /// A limit was passed: the file is refused.
+    refused: bool,
 }
 
 impl Builder<'_> {
@@ -324,6 +357,9 @@ impl Builder<'_> {
                         self.unsupported_tag(&span, &tag.original());
                     }
                 }
+                if !self.count(1, &span) {
+                    return;
+                }
                 let node = Node {
                     span,
                     value: Value::Scalar(Scalar {
@@ -331,16 +367,20 @@ impl Builder<'_> {
                         style,
                     }),
                 };
-                self.finish(node, anchor);
+                self.finish(node, anchor, 1);
             }
             Event::SequenceStart(_, anchor, tag) => {
                 let span = self.span(&at.start, &at.start);
                 if let Some(tag) = tag.filter(|t| !t.is_yaml_core_schema()) {
                     self.unsupported_tag(&span, &tag.original());
                 }
+                if !self.count(1, &span) || !self.deeper(&span) {
+                    return;
+                }
                 self.stack.push(Frame::Seq {
                     span,
                     anchor,
+                    size: 1,
                     items: Vec::new(),
                 });
             }
@@ -349,18 +389,24 @@ impl Builder<'_> {
                 if let Some(tag) = tag.filter(|t| !t.is_yaml_core_schema()) {
                     self.unsupported_tag(&span, &tag.original());
                 }
+                if !self.count(1, &span) || !self.deeper(&span) {
+                    return;
+                }
                 self.stack.push(Frame::Map {
                     span,
                     anchor,
+                    size: 1,
                     entries: Vec::new(),
+                    index: HashMap::new(),
                     key: None,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
+                let (node, anchor, size) = match self.stack.pop() {
                     Some(Frame::Seq {
                         span,
                         anchor,
+                        size,
                         items,
                     }) => (
                         Node {
@@ -368,10 +414,12 @@ impl Builder<'_> {
                             value: Value::Seq(items),
                         },
                         anchor,
+                        size,
                     ),
                     Some(Frame::Map {
                         span,
                         anchor,
+                        size,
                         entries,
                         ..
                     }) => (
@@ -380,18 +428,23 @@ impl Builder<'_> {
                             value: Value::Map(entries),
                         },
                         anchor,
+                        size,
                     ),
                     None => return,
                 };
-                self.finish(node, anchor);
+                self.finish(node, anchor, size);
             }
             Event::Alias(id) => {
                 let span = self.span(&at.start, &at.end);
                 match self.anchors.get(&id) {
-                    Some(anchored) => {
-                        let mut node = anchored.clone();
+                    Some(&(_, size)) => {
+                        // Counted before it is copied: the copy is what costs.
+                        if !self.count(size, &span) {
+                            return;
+                        }
+                        let mut node = self.anchors[&id].0.clone();
                         node.span = span;
-                        self.finish(node, 0);
+                        self.finish(node, 0, size);
                     }
                     None => {
                         self.diagnostics
@@ -403,7 +456,7 @@ impl Builder<'_> {
                                 style: Style::Plain,
                             }),
                         };
-                        self.finish(node, 0);
+                        self.finish(node, 0, 1);
                     }
                 }
             }
@@ -419,15 +472,66 @@ impl Builder<'_> {
         );
     }
 
-    /// Places a complete node: as the document root, a list item, a map key or a map value.
-    fn finish(&mut self, node: Node, anchor: usize) {
+    /// Counts `n` more nodes, the next one at `at`; false (and the file refused) past
+    /// `MAX_NODES`.
+    fn count(&mut self, n: usize, at: &Place) -> bool {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes <= MAX_NODES {
+            return true;
+        }
+        self.refuse(
+            at,
+            format!("this file holds more than {MAX_NODES} YAML nodes, aliases expanded"),
+            "split the manifests into more files, or use fewer anchors and aliases (each alias counts as a copy of what it names)",
+        );
+        false
+    }
+
+    /// Whether one more level of nesting, at `at`, stays within `MAX_DEPTH`.
+    fn deeper(&mut self, at: &Place) -> bool {
+        if self.stack.len() < MAX_DEPTH {
+            return true;
+        }
+        self.refuse(
+            at,
+            format!("lists and maps nest deeper than {MAX_DEPTH} levels here"),
+            "manifests nest a few levels; check the indentation or brackets",
+        );
+        false
+    }
+
+    fn refuse(&mut self, at: &Place, message: String, hint: &str) {
+        self.diagnostics
+            .push(Diagnostic::new(at.clone(), "", message).with_hint(hint));
+        self.refused = true;
+    }
+
+    /// Places a complete node of `size` nodes: as the document root, a list item, a map key
+    /// or a map value.
+    fn finish(&mut self, node: Node, anchor: usize, size: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // Keeping a copy costs as much as an alias of it: counted the same way (nested
+            // anchors copy their contents once per level).
+            if !self.count(size, &node.span) {
+                return;
+            }
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Seq { size: total, .. } | Frame::Map { size: total, .. }) => {
+                *total += size;
+            }
+            None => {}
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries,
+                index,
+                key,
+                ..
+            }) => match key.take() {
                 None => {
                     *key = Some(match node.value {
                         Value::Scalar(s) => Ok((s.text, node.span)),
@@ -444,8 +548,8 @@ impl Builder<'_> {
                 }
                 Some(Err(())) => {}
                 Some(Ok((key, key_span))) => {
-                    if let Some(first) = entries.iter().find(|e| e.key == key) {
-                        let first = first.key_span.clone();
+                    if let Some(&first) = index.get(&key) {
+                        let first = entries[first].key_span.clone();
                         self.diagnostics.push(
                             Diagnostic::new(
                                 key_span,
@@ -458,6 +562,7 @@ impl Builder<'_> {
                             )),
                         );
                     } else {
+                        index.insert(key.clone(), entries.len());
                         entries.push(Entry {
                             key,
                             key_span,

@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::credentials::Credentials;
 use super::endpoint::Endpoint;
-use super::error::{is_retryable, ApiReply, OvhError};
+use super::error::{is_retryable, ApiReply, ErrorClass, OvhError};
 use super::redact::Redacted;
 use super::signing::{json_body, SignedRequest};
 
@@ -49,6 +49,11 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Timeout to open a connection. Default 10 s.
     pub connect_timeout: Duration,
+    /// How long the client keeps retrying while the API cannot be reached at all (connection
+    /// refused, DNS or TLS failure), counted from the first such failure across all calls and
+    /// clones; past it, a call that cannot connect fails at its first attempt. A call that gets
+    /// any answer resets it. Default 10 s.
+    pub unreachable_budget: Duration,
     /// Extra trusted root certificates (PEM, one or more), e.g. a sandbox's generated CA.
     pub root_certificate_pem: Option<Vec<u8>>,
     /// `User-Agent` header. Default `reconcile/<version>`.
@@ -73,6 +78,7 @@ impl ClientConfig {
             retry_max_delay: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            unreachable_budget: Duration::from_secs(10),
             root_certificate_pem: None,
             user_agent: concat!("reconcile/", env!("CARGO_PKG_VERSION")).to_owned(),
             runabove: None,
@@ -109,6 +115,10 @@ struct Inner {
     retry_max_delay: Duration,
     /// The client of `ClientConfig::runabove`.
     runabove: Option<Client>,
+    unreachable_budget: Duration,
+    /// When calls started failing to connect (none answered since); `None` while the API
+    /// answers. Tokio's clock, so that tests can pause it.
+    unreachable_since: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 enum Auth {
@@ -229,6 +239,11 @@ impl Client {
             .connect_timeout(config.connect_timeout)
             // A redirect would invalidate the signature and could carry headers elsewhere.
             .redirect(reqwest::redirect::Policy::none());
+        if config.endpoint.is_loopback() {
+            // A local sandbox is never reached through HTTP_PROXY, HTTPS_PROXY or ALL_PROXY:
+            // a proxy would see every signed request, and could not reach 127.0.0.1 anyway.
+            builder = builder.no_proxy();
+        }
         if let Some(pem) = &config.root_certificate_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
                 OvhError::config(
@@ -266,6 +281,8 @@ impl Client {
                 retry_min_delay: config.retry_min_delay,
                 retry_max_delay: config.retry_max_delay,
                 runabove,
+                unreachable_budget: config.unreachable_budget,
+                unreachable_since: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -508,6 +525,9 @@ impl Client {
         .sleep(tokio::time::sleep)
         .when(|e: &OvhError| is_retryable(e))
         .adjust(|e: &OvhError, next: Option<Duration>| {
+            if e.error_class() == ErrorClass::Unreachable {
+                return self.within_unreachable_budget(next?);
+            }
             next.map(|backoff| {
                 e.retry_after()
                     .map_or(backoff, |ra| ra.min(MAX_RETRY_AFTER))
@@ -526,6 +546,19 @@ impl Client {
             );
         })
         .await
+    }
+
+    /// `wait`, when retrying after it still ends within the unreachable budget, counted from
+    /// the first call that could not connect; `None` (stop retrying) past it.
+    fn within_unreachable_budget(&self, wait: Duration) -> Option<Duration> {
+        let now = tokio::time::Instant::now();
+        let since = *self
+            .inner
+            .unreachable_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(now);
+        (now.duration_since(since) + wait <= self.inner.unreachable_budget).then_some(wait)
     }
 
     /// One attempt: rate limit, authenticate, send, read, log once.
@@ -626,6 +659,11 @@ impl Client {
                 return Err(err);
             }
         };
+        *self
+            .inner
+            .unreachable_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
         let status = response.status();
         let query_id = response
             .headers()
@@ -779,4 +817,43 @@ fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        let endpoint = Endpoint::parse("http://127.0.0.1:9/1.0").unwrap();
+        Client::new(ClientConfig::new(
+            endpoint,
+            Credentials::application("ak", "as", "ck"),
+        ))
+        .unwrap()
+    }
+
+    /// Regression (issue 9, item 7): an API that refused every connection was retried per
+    /// call, 86 s for one plan. The budget is shared by all calls and counted from the first
+    /// failure; an answer resets it.
+    #[tokio::test(start_paused = true)]
+    async fn an_unreachable_api_is_retried_within_one_budget_across_calls() {
+        let client = client();
+        let second = Duration::from_secs(1);
+        assert_eq!(client.within_unreachable_budget(second), Some(second));
+        tokio::time::advance(Duration::from_secs(8)).await;
+        assert_eq!(client.within_unreachable_budget(second), Some(second));
+        assert_eq!(
+            client.within_unreachable_budget(Duration::from_secs(3)),
+            None,
+            "8 s spent: a 3 s wait would end past 10 s"
+        );
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            client.clone().within_unreachable_budget(Duration::ZERO),
+            None,
+            "clones share the budget"
+        );
+        *client.inner.unreachable_since.lock().unwrap() = None;
+        assert_eq!(client.within_unreachable_budget(second), Some(second));
+    }
 }

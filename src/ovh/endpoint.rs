@@ -266,7 +266,17 @@ impl fmt::Display for Endpoint {
 /// `text` made safe as one path segment (or query value): anything outside
 /// `A-Z a-z 0-9 - . _ ~ @ :` is percent-encoded, so an id or name can never add a path part or
 /// a query. The one encoder every caller that builds an API path uses.
+///
+/// `.` and `..` would climb the path (`/cloud/project/../database` is `/cloud/database`), and
+/// so would `%2E` and `%2E%2E`: URL parsers read them as dot segments too. So a dot segment is
+/// sent as `%252E` (`%252E%252E`), which reaches the API as the literal text `%2E` and names
+/// nothing. Validation refuses such names first; this is defence in depth.
 pub fn path_segment(text: &str) -> std::borrow::Cow<'_, str> {
+    match text {
+        "." => return std::borrow::Cow::Borrowed("%252E"),
+        ".." => return std::borrow::Cow::Borrowed("%252E%252E"),
+        _ => {}
+    }
     let keep = |b: u8| b.is_ascii_alphanumeric() || b"-._~@:".contains(&b);
     if text.bytes().all(keep) {
         return std::borrow::Cow::Borrowed(text);
@@ -476,5 +486,20 @@ mod tests {
         assert_eq!(path_segment("1.2.3.4/32"), "1.2.3.4%2F32");
         assert_eq!(path_segment("a?b#c d"), "a%3Fb%23c%20d");
         assert_eq!(path_segment("a/b?c=d#e f"), "a%2Fb%3Fc%3Dd%23e%20f");
+    }
+
+    /// `project: ".."` sent `POST /1.0/cloud/database/mongodb`: a dot segment climbed a level.
+    #[test]
+    fn dot_segments_cannot_climb_the_path() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/1.0").unwrap();
+        for (name, sent) in [("..", "%252E%252E"), (".", "%252E")] {
+            let path = format!("/cloud/project/{}/database/mongodb", path_segment(name));
+            assert_eq!(
+                endpoint.url_for(&path),
+                format!("http://127.0.0.1:8080/1.0/cloud/project/{sent}/database/mongodb")
+            );
+        }
+        assert_eq!(path_segment("..."), "...");
+        assert_eq!(path_segment(".hidden"), ".hidden");
     }
 }

@@ -83,6 +83,45 @@ pub enum OvhError {
     },
 }
 
+/// What kind of failure an error is, for what the caller does next (docs/apply.md, "Error
+/// classes"). Retrying is `is_retryable`'s business; this says whether waiting can help at
+/// all, or whether the user has to act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// 5xx, 429, a timeout, a connection cut mid-answer, a 2xx body that is not the JSON
+    /// expected: it may pass. A read that ends so makes its scope unknown.
+    Transient,
+    /// No connection could be opened: connection refused, DNS failure, TLS failure, a connect
+    /// timeout. Retried briefly (`ClientConfig::unreachable_budget`), then the run stops.
+    Unreachable,
+    /// The credentials were refused or may not call this route: `INVALID_SIGNATURE`,
+    /// `INVALID_KEY`, `INVALID_CREDENTIAL`, `NOT_CREDENTIAL`, `NOT_GRANTED_CALL`, any 401 or
+    /// 403, an OAuth2 token refused. The user has to fix them.
+    Credentials,
+    /// 404: the object (or a scope's root: a project, a hosting) does not exist.
+    NotFound,
+    /// Any other refusal (another 4xx, a bad configuration, a body that could not be encoded):
+    /// asking again gives the same answer.
+    Refused,
+}
+
+impl ErrorClass {
+    /// True when the user must act before anything can be read: credentials or reachability.
+    pub fn stops_the_run(self) -> bool {
+        matches!(self, ErrorClass::Credentials | ErrorClass::Unreachable)
+    }
+}
+
+/// The auth layer's error codes that say the credentials themselves are wrong or not allowed.
+const CREDENTIAL_CODES: [&str; 6] = [
+    "INVALID_SIGNATURE",
+    "INVALID_KEY",
+    "INVALID_CREDENTIAL",
+    "NOT_CREDENTIAL",
+    "NOT_GRANTED_CALL",
+    "FORBIDDEN",
+];
+
 /// The parts of an error answer beyond its status and query id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiReply {
@@ -169,6 +208,82 @@ impl OvhError {
             } => api_hint(method, path, *status, reply.error_code.as_deref()),
             OvhError::Config { hint, .. } => hint.clone(),
             _ => None,
+        }
+    }
+
+    /// What kind of failure this is (see `ErrorClass`). Looks through the server-time and
+    /// OAuth2 wrappers to the call that failed.
+    pub fn error_class(&self) -> ErrorClass {
+        match self {
+            OvhError::Api { status, reply, .. } => {
+                let code = reply.error_code.as_deref();
+                if code.is_some_and(|c| CREDENTIAL_CODES.contains(&c))
+                    || *status == StatusCode::UNAUTHORIZED
+                    || *status == StatusCode::FORBIDDEN
+                {
+                    ErrorClass::Credentials
+                } else if *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                    ErrorClass::Transient
+                } else if *status == StatusCode::NOT_FOUND {
+                    ErrorClass::NotFound
+                } else {
+                    ErrorClass::Refused
+                }
+            }
+            OvhError::Transport { source, .. } => {
+                if source.is_connect() {
+                    ErrorClass::Unreachable
+                } else if source.is_builder() || source.is_redirect() {
+                    ErrorClass::Refused
+                } else {
+                    ErrorClass::Transient
+                }
+            }
+            OvhError::Decode { .. } => ErrorClass::Transient,
+            OvhError::Encode { .. } | OvhError::Config { .. } => ErrorClass::Refused,
+            // `/auth/time` answering 404 means the endpoint is not an OVH API.
+            OvhError::ServerTime { source, .. } => match source.error_class() {
+                ErrorClass::NotFound => ErrorClass::Refused,
+                class => class,
+            },
+            OvhError::Auth { source, .. } => match source.as_deref().map(OvhError::error_class) {
+                Some(class @ (ErrorClass::Transient | ErrorClass::Unreachable)) => class,
+                _ => ErrorClass::Credentials,
+            },
+        }
+    }
+
+    /// For an `Unreachable` error: why no connection could be opened, the innermost cause
+    /// (`Connection refused (os error 111)`, `dns error: ...`, `invalid peer certificate:
+    /// UnknownIssuer`).
+    pub fn unreachable_cause(&self) -> Option<String> {
+        match self {
+            OvhError::Transport { source, .. } if source.is_connect() => {
+                let mut deepest: &(dyn StdError + 'static) = source;
+                while let Some(next) = deepest.source() {
+                    deepest = next;
+                }
+                Some(deepest.to_string())
+            }
+            OvhError::ServerTime { source, .. } => source.unreachable_cause(),
+            OvhError::Auth {
+                source: Some(source),
+                ..
+            } => source.unreachable_cause(),
+            _ => None,
+        }
+    }
+
+    /// For a `Credentials` error: what to fix, in one sentence.
+    pub fn credentials_hint(&self) -> String {
+        match self {
+            OvhError::ServerTime { source, .. } => source.credentials_hint(),
+            OvhError::Auth { .. } => {
+                "the oauth2 client was refused; check the client id and client secret (OVH_CLIENT_ID, OVH_CLIENT_SECRET)".to_owned()
+            }
+            _ => self.hint().unwrap_or_else(|| {
+                "the credentials were refused; check the application key, secret and consumer key".to_owned()
+            }),
         }
     }
 
@@ -351,6 +466,45 @@ mod tests {
             let err = api(method.clone(), status, None);
             assert_eq!(is_retryable(&err), expected, "{method} {status}");
         }
+    }
+
+    /// Only 5xx, 429 (and timeouts, decode failures) may pass by waiting; credentials and
+    /// other refusals are the user's to fix.
+    #[test]
+    fn error_classes_by_status_and_code() {
+        let cases = [
+            (400, Some("INVALID_SIGNATURE"), ErrorClass::Credentials),
+            (403, Some("INVALID_KEY"), ErrorClass::Credentials),
+            (403, Some("INVALID_CREDENTIAL"), ErrorClass::Credentials),
+            (403, Some("NOT_CREDENTIAL"), ErrorClass::Credentials),
+            (403, Some("NOT_GRANTED_CALL"), ErrorClass::Credentials),
+            (401, None, ErrorClass::Credentials),
+            (403, None, ErrorClass::Credentials),
+            (404, None, ErrorClass::NotFound),
+            (400, Some("QUERY_TIME_OUT"), ErrorClass::Refused),
+            (409, None, ErrorClass::Refused),
+            (429, None, ErrorClass::Transient),
+            (500, None, ErrorClass::Transient),
+            (503, None, ErrorClass::Transient),
+        ];
+        for (status, code, expected) in cases {
+            assert_eq!(
+                api(Method::GET, status, code).error_class(),
+                expected,
+                "{status} {code:?}"
+            );
+        }
+        let server_time = OvhError::ServerTime {
+            endpoint: "https://x/1.0".into(),
+            source: Box::new(api(Method::GET, 404, None)),
+        };
+        assert_eq!(server_time.error_class(), ErrorClass::Refused);
+        let oauth2 = OvhError::Auth {
+            token_url: "https://x/auth/oauth2/token".into(),
+            reason: "the token endpoint answered 401".into(),
+            source: Some(Box::new(api(Method::POST, 401, None))),
+        };
+        assert_eq!(oauth2.error_class(), ErrorClass::Credentials);
     }
 
     #[derive(Debug, thiserror::Error)]

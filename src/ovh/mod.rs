@@ -6,7 +6,8 @@
 //! - `signing`: `$1$` signatures and the exact body bytes that are signed and sent;
 //! - `client`: `Client` (calls, time delta, rate limit, retries, OAuth2 tokens, logging), and
 //!   `Client::runabove`, its sibling on RunAbove's API (same credentials, its own endpoint);
-//! - `error`: `OvhError` and the one retry policy, `is_retryable`;
+//! - `error`: `OvhError`, its `ErrorClass` (what the caller does next) and the one retry
+//!   policy, `is_retryable`;
 //! - `redact`: `Redacted`, the only way a path or body is printed.
 //!
 //! Architecture invariant: nothing outside this module builds an API URL or reads a secret;
@@ -25,6 +26,6 @@ pub use credentials::{
     ResolvedCredentials, Source,
 };
 pub use endpoint::{path_segment, Endpoint};
-pub use error::{is_idempotent, is_retryable, ApiReply, OvhError};
+pub use error::{is_idempotent, is_retryable, ApiReply, ErrorClass, OvhError};
 pub use redact::Redacted;
 pub use reqwest::{Method, StatusCode};

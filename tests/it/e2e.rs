@@ -54,6 +54,18 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Runs `command` to its end.
+    pub fn of(command: &mut Command) -> Run {
+        let out = command.output().expect("reconcile runs");
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+}
+
 /// A manifest directory (`manifests/`) and a way to run the binary on it.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
@@ -90,13 +102,26 @@ impl Workspace {
     /// `reconcile ARGS --endpoint ... <credentials>` in the workspace, with a clean
     /// environment (no `OVH_*`, no `ovh.conf`, no colour), stdin not a terminal.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_as(
+            args,
+            [
+                DEFAULT_APPLICATION_KEY,
+                DEFAULT_APPLICATION_SECRET,
+                DEFAULT_CONSUMER_KEY,
+            ],
+        )
+    }
+
+    /// `command` with other credentials: application key, application secret, consumer key.
+    pub fn command_as(&self, args: &[&str], credentials: [&str; 3]) -> Command {
+        let [application_key, application_secret, consumer_key] = credentials;
         let mut command = Command::new(env!("CARGO_BIN_EXE_reconcile"));
         command
             .args(args)
             .args(["--endpoint", &self.endpoint])
-            .args(["--application-key", DEFAULT_APPLICATION_KEY])
-            .args(["--application-secret", DEFAULT_APPLICATION_SECRET])
-            .args(["--consumer-key", DEFAULT_CONSUMER_KEY])
+            .args(["--application-key", application_key])
+            .args(["--application-secret", application_secret])
+            .args(["--consumer-key", consumer_key])
             .current_dir(self.dir.path())
             .env_clear()
             .env("HOME", self.dir.path())
@@ -111,16 +136,7 @@ impl Workspace {
     }
 
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let out = self
-            .command(args)
-            .envs(env.iter().copied())
-            .output()
-            .expect("reconcile runs");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
+        Run::of(self.command(args).envs(env.iter().copied()))
     }
 
     /// A run whose stdout is JSON.

@@ -206,7 +206,9 @@ impl Fixture {
 
     async fn plan(&self, prune: bool) -> (ManifestSet, LiveState, Plan) {
         let manifests = self.manifests();
-        let live = live::read(&self.client, &manifests, 8).await;
+        let live = live::read(&self.client, &manifests, 8)
+            .await
+            .expect("the live read");
         let plan = plan::plan(&manifests, &live, &PlanOptions { prune });
         (manifests, live, plan)
     }
@@ -806,7 +808,9 @@ async fn a_fresh_read_converges_an_empty_project_in_one_run() {
     fx.write("shop.yaml", SHOP);
     let manifests = fx.manifests();
     let answers = std::sync::Arc::new(live::Answers::default());
-    let live = live::read_with(&fx.client, &manifests, 8, false, Some(&answers)).await;
+    let live = live::read_with(&fx.client, &manifests, 8, false, Some(&answers))
+        .await
+        .expect("the live read");
     let plan = plan::plan(&manifests, &live, &PlanOptions { prune: false });
     let options = ExecuteOptions {
         read_at: Some(Instant::now()),
@@ -820,8 +824,12 @@ async fn a_fresh_read_converges_an_empty_project_in_one_run() {
     assert!(report.steps.iter().all(|s| !s.adopted), "{report:#?}");
     assert_converged_and_single(&fx).await;
 
-    let verified = live::read_with(&fx.client, &manifests, 8, false, Some(&answers)).await;
-    let fresh = live::read(&fx.client, &manifests, 8).await;
+    let verified = live::read_with(&fx.client, &manifests, 8, false, Some(&answers))
+        .await
+        .expect("the live read");
+    let fresh = live::read(&fx.client, &manifests, 8)
+        .await
+        .expect("the live read");
     assert_eq!(verified.scopes, fresh.scopes);
     assert_eq!(verified.catalogues, fresh.catalogues);
     assert!(

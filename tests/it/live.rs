@@ -325,7 +325,9 @@ async fn reads_exactly_the_touched_scopes_with_the_minimum_calls() {
     .collect();
     assert_eq!(live::scopes(&set), expected_scopes);
 
-    let state = live::read(&client(&sb), &set, PARALLELISM).await;
+    let state = live::read(&client(&sb), &set, PARALLELISM)
+        .await
+        .expect("the live read");
     assert_eq!(scope_set(&state), expected_scopes);
 
     // Databases: both p1/mongodb services, users read for orders-db only.
@@ -473,25 +475,33 @@ async fn a_read_with_answers_asks_only_for_what_they_do_not_hold() {
     ]);
     let client = client(&sb);
     let answers = live::Answers::default();
-    let first = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await;
+    let first = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
+        .await
+        .expect("the live read");
     // A list, a get, the user list, its users (admin + orders-app), the availability.
     assert_eq!(first.calls, 6);
-    let again = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await;
+    let again = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
+        .await
+        .expect("the live read");
     assert_eq!(again.calls, 0);
     assert_eq!(again.scopes, first.scopes);
     assert_eq!(again.catalogues, first.catalogues);
 
     mongodb(&sb, "p1", "other-db").await;
     answers.forget_after(&Method::POST, &format!("{DB}/mongodb"));
-    let after = live::read_with(&client, &set, PARALLELISM, false, Some(&answers)).await;
+    let after = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
+        .await
+        .expect("the live read");
     assert_eq!(after.calls, 2, "the list and the new service");
     let scope = database_scope("p1", "mongodb");
     assert_eq!(services(&after, &scope).len(), 2);
     assert_eq!(usernames(&services(&after, &scope)[0]).len(), 2);
 }
 
+/// Regression (issue 9, item 7): a route the consumer key may not call made its scope
+/// "unknown, plan again", as if waiting could help. It stops the read with what to fix.
 #[tokio::test]
-async fn a_scope_the_credentials_cannot_read_is_unknown_never_empty() {
+async fn a_route_the_credentials_may_not_call_stops_the_read_with_what_to_fix() {
     let sb = sandbox(SandboxConfig::default()).await;
     mongodb(&sb, "p1", "orders-db").await;
     create_stacks(&sb, 1).await;
@@ -503,28 +513,62 @@ async fn a_scope_the_credentials_cannot_read_is_unknown_never_empty() {
         stack("shop"),
     ]);
 
-    let state = live::read(&client_for(&sb.endpoint, &ck), &set, PARALLELISM).await;
+    let failure = live::read(&client_for(&sb.endpoint, &ck), &set, PARALLELISM)
+        .await
+        .expect_err("a refused route stops the read");
 
-    assert_eq!(scope_set(&state), live::scopes(&set));
-    let reason = unknown_reason(&state, &hosting_scope(HOSTING));
-    for part in [
-        "GET /hosting/web/h1.cluster021.hosting.ovh.net",
-        "returned 403",
-        "NOT_GRANTED_CALL",
-        "(query id ",
-    ] {
-        assert!(reason.contains(part), "{part:?} not in {reason:?}");
+    assert!(
+        matches!(failure, live::ReadFailure::Credentials { .. }),
+        "{failure:?}"
+    );
+    let shown = failure.to_string();
+    assert!(
+        shown.starts_with(
+            "credentials: the consumer key's access rules do not allow GET /hosting/web/"
+        ),
+        "{shown}"
+    );
+    let cause = std::error::Error::source(&failure).unwrap().to_string();
+    for part in ["returned 403", "NOT_GRANTED_CALL", "(query id "] {
+        assert!(cause.contains(part), "{part:?} not in {cause:?}");
     }
-    assert_eq!(services(&state, &database_scope("p1", "mongodb")).len(), 1);
-    let LiveScope::StackMysql { stacks } = known(&state, &Scope::StackMysql) else {
-        panic!("not a stack scope")
-    };
-    assert_eq!(stacks.len(), 1);
-    assert!(state.catalogues.contains_key("p1"));
 }
 
+/// Regression (issue 9, item 7): a project or hosting that does not exist made its scope
+/// unknown ("plan again"); it stops the read naming it.
 #[tokio::test]
-async fn users_that_cannot_be_read_are_unknown_for_that_service_only() {
+async fn a_project_or_hosting_that_does_not_exist_stops_the_read_naming_it() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    for (set, named) in [
+        (
+            manifests(vec![service("orders-db", "nope", "mongodb")]),
+            "project nope",
+        ),
+        (
+            manifests(vec![attached_domain("gone.example.net", "www.example.com")]),
+            "hosting gone.example.net",
+        ),
+    ] {
+        let failure = live::read(&client(&sb), &set, PARALLELISM)
+            .await
+            .expect_err("a missing scope root stops the read");
+        assert!(
+            matches!(failure, live::ReadFailure::NotFound { .. }),
+            "{failure:?}"
+        );
+        let shown = failure.to_string();
+        assert!(shown.starts_with(named), "{shown}");
+        assert!(
+            shown.contains("does not exist on http://127.0.0.1:"),
+            "{shown}"
+        );
+    }
+}
+
+/// The users of one service behind a refused route stop the read too: a partial answer would
+/// plan their creation again.
+#[tokio::test]
+async fn users_the_credentials_may_not_read_stop_the_read() {
     let sb = sandbox(SandboxConfig::default()).await;
     let readable = mongodb(&sb, "p1", "readable-db").await;
     let locked = mongodb(&sb, "p1", "locked-db").await;
@@ -550,27 +594,13 @@ async fn users_that_cannot_be_read_are_unknown_for_that_service_only() {
         user("locked-app", "locked-db"),
     ]);
 
-    let state = live::read(&client_for(&sb.endpoint, &ck), &set, PARALLELISM).await;
+    let failure = live::read(&client_for(&sb.endpoint, &ck), &set, PARALLELISM)
+        .await
+        .expect_err("a refused route stops the read");
 
-    let scope = services(&state, &database_scope("p1", "mongodb"));
-    let (locked_db, readable_db) = (&scope[0], &scope[1]);
-    assert_eq!(
-        (
-            locked_db.description.as_str(),
-            readable_db.description.as_str()
-        ),
-        ("locked-db", "readable-db")
-    );
-    assert_eq!(usernames(readable_db), ["admin@admin"]);
-    match &locked_db.users {
-        Some(UsersState::Unknown { reason }) => {
-            let path = format!("GET {base}/{locked}/user returned 403 NOT_GRANTED_CALL");
-            assert!(reason.contains(&path), "{reason}");
-        }
-        other => panic!("locked-db users: {other:?}"),
-    }
-    // list + 2 services + readable's users (list + admin) + locked's user list + availability.
-    assert_eq!(state.calls, 1 + 2 + 2 + 1 + 1);
+    let cause = std::error::Error::source(&failure).unwrap().to_string();
+    let path = format!("GET {base}/{locked}/user returned 403 NOT_GRANTED_CALL");
+    assert!(cause.contains(&path), "{cause}");
 }
 
 #[tokio::test]
@@ -586,7 +616,9 @@ async fn a_failing_api_makes_every_scope_unknown_and_leaves_the_catalogue_out() 
         stack("shop"),
     ]);
 
-    let state = live::read(&client(&sb), &set, PARALLELISM).await;
+    let state = live::read(&client(&sb), &set, PARALLELISM)
+        .await
+        .expect("the live read");
 
     assert_eq!(scope_set(&state), live::scopes(&set));
     for scope in state.scopes.keys() {
@@ -622,7 +654,9 @@ async fn reads_run_concurrently() {
     config.runabove = Some(Endpoint::parse(&sb.runabove_endpoint).unwrap());
     let fast = Client::new(config).unwrap();
     let started = Instant::now();
-    let state = live::read(&fast, &set, PARALLELISM).await;
+    let state = live::read(&fast, &set, PARALLELISM)
+        .await
+        .expect("the live read");
     let elapsed = started.elapsed();
 
     let LiveScope::StackMysql { stacks } = known(&state, &Scope::StackMysql) else {
@@ -651,7 +685,9 @@ async fn parallelism_bounds_the_requests_in_flight() {
     let set = manifests(vec![stack("shop")]);
 
     let started = Instant::now();
-    let state = live::read(&client(&sb), &set, 1).await;
+    let state = live::read(&client(&sb), &set, 1)
+        .await
+        .expect("the live read");
     let elapsed = started.elapsed();
 
     assert_eq!(state.calls, 5);
@@ -746,7 +782,9 @@ async fn objects_gone_between_list_and_get_are_skipped_and_no_certificate_is_non
     let set = manifests(vec![attached_domain("h.example.net", "a.example")]);
 
     let client = client_for(&format!("{}/1.0", server.uri()), "ck");
-    let state = live::read(&client, &set, PARALLELISM).await;
+    let state = live::read(&client, &set, PARALLELISM)
+        .await
+        .expect("the live read");
 
     let LiveScope::Hosting(hosting) = known(&state, &hosting_scope("h.example.net")) else {
         panic!("not a hosting scope")
@@ -798,7 +836,9 @@ async fn one_failed_get_makes_the_whole_scope_unknown_with_the_error() {
     let set = manifests(vec![service("billing-db", "p9", "postgresql")]);
 
     let client = client_for(&format!("{}/1.0", server.uri()), "ck");
-    let state = live::read(&client, &set, PARALLELISM).await;
+    let state = live::read(&client, &set, PARALLELISM)
+        .await
+        .expect("the live read");
 
     let reason = unknown_reason(&state, &database_scope("p9", "postgresql"));
     assert!(
@@ -826,14 +866,16 @@ async fn under_prune_the_users_of_unnamed_services_are_read_and_deleted_first() 
     let client = client(&sb);
     let scope = database_scope("p1", "mongodb");
 
-    let plain = live::read(&client, &set, 8).await;
+    let plain = live::read(&client, &set, 8).await.expect("the live read");
     let legacy_plain = services(&plain, &scope)
         .iter()
         .find(|s| s.description == "legacy-db")
         .unwrap();
     assert!(legacy_plain.users.is_none(), "{legacy_plain:#?}");
 
-    let pruning = live::read_for(&client, &set, 8, true).await;
+    let pruning = live::read_for(&client, &set, 8, true)
+        .await
+        .expect("the live read");
     let legacy_read = services(&pruning, &scope)
         .iter()
         .find(|s| s.description == "legacy-db")

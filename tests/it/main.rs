@@ -49,3 +49,9 @@ mod campaign;
 
 // interop: Terraform with the official provider, and reconcile, against the sandbox binary
 mod terraform;
+
+// errors say what happened, fast: credentials, a missing scope root, an unreachable API
+mod errors;
+
+// hostile input refused cheaply: alias bombs, floods of problems, special files, dot segments, proxies
+mod hostile;

@@ -573,7 +573,9 @@ async fn invalid_manifests_make_no_call_and_an_unreadable_scope_is_never_in_sync
     );
     silent.verify().await;
 
-    // A scope that cannot be read (403): the plan says so and exits 1; drift is "incomplete".
+    // A scope that cannot be read (503, retried at once as `Retry-After: 0` asks): the plan
+    // says so and exits 1; drift is "incomplete". (A 403 stops the run instead: see
+    // errors::credentials_refused_stop_at_once_saying_what_to_fix.)
     let forbidden = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/1.0/auth/time"))
@@ -581,10 +583,14 @@ async fn invalid_manifests_make_no_call_and_an_unreadable_scope_is_never_in_sync
         .mount(&forbidden)
         .await;
     Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
-            "class": "Client::Forbidden",
-            "message": "This call has not been granted",
-        })))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("Retry-After", "0")
+                .set_body_json(json!({
+                    "class": "Server::ServiceUnavailable",
+                    "message": "Service unavailable",
+                })),
+        )
         .mount(&forbidden)
         .await;
     let ws = Workspace::new(

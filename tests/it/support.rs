@@ -89,6 +89,7 @@ impl TestSandbox {
         TestSandbox {
             sandbox,
             endpoint: running.endpoint,
+            runabove_endpoint: running.runabove_endpoint,
             http,
             consumer_key,
         }

@@ -868,7 +868,7 @@ fn every_problem_of_every_file_in_one_run() {
 fn a_path_without_manifests_is_an_error() {
     let set = Set::new(&[("notes.txt", "hello")]);
     insta::assert_snapshot!(problems(&set, &[]), @r#"
-      × manifests: no manifests here: no *.yaml or *.yml file
+      × manifests: no manifests found: no *.yaml or *.yml file here
       help: check the path; hidden directories (.git, .reconcile) are not read
 
     error: 1 problem in 1 file
