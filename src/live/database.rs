@@ -153,6 +153,7 @@ pub fn live_service(raw: Value, scope_engine: &str) -> Result<LiveService, &'sta
         engine: opt_string(&raw, "engine").unwrap_or_else(|| scope_engine.to_owned()),
         description: string(&raw, "description"),
         status: string(&raw, "status"),
+        created_at: string(&raw, "createdAt"),
         plan: string(&raw, "plan"),
         version: string(&raw, "version"),
         flavor: string(&raw, "flavor"),
@@ -181,6 +182,7 @@ pub fn live_user(raw: Value) -> Result<LiveUser, &'static str> {
         username: string(&raw, "username"),
         roles: strings(&raw, "roles"),
         status: string(&raw, "status"),
+        created_at: string(&raw, "createdAt"),
         raw,
     })
 }
@@ -301,6 +303,7 @@ mod tests {
                 engine: "mongodb".into(),
                 description: "orders-db".into(),
                 status: "READY".into(),
+                created_at: "2025-03-01T10:00:00+01:00".into(),
                 plan: "production".into(),
                 version: "7.0".into(),
                 flavor: "db2-4".into(),
@@ -398,6 +401,7 @@ mod tests {
                 username: "app@admin".into(),
                 roles: vec!["readWrite@orders".into()],
                 status: "READY".into(),
+                created_at: "2025-03-01T10:00:00+01:00".into(),
                 raw: mongodb,
             }
         );

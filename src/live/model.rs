@@ -90,6 +90,9 @@ pub struct LiveService {
     pub description: String,
     /// CREATING, READY, UPDATING, DELETING, ...
     pub status: String,
+    /// `createdAt` as answered (empty when absent): the oldest of twins is the managed one.
+    #[serde(default)]
+    pub created_at: String,
     pub plan: String,
     pub version: String,
     pub flavor: String,
@@ -132,6 +135,9 @@ pub struct LiveUser {
     pub username: String,
     pub roles: Vec<String>,
     pub status: String,
+    /// `createdAt` as answered (empty when absent): the oldest of twins is the managed one.
+    #[serde(default)]
+    pub created_at: String,
     pub raw: Value,
 }
 

@@ -41,6 +41,10 @@ impl Family for Stacks {
         &[Kind::ManagedStackMysql]
     }
 
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::StackMysql)
+    }
+
     fn scope_of(&self, _: &Resource, _: &Context) -> Result<Scope, Finding> {
         Ok(Scope::StackMysql)
     }
@@ -90,7 +94,7 @@ impl Family for Stacks {
             let address = &resource.address;
             let fields = diff::diff(&live_fields(live), &desired(spec), &RULES);
             match action_for(&fields) {
-                None => out.unchanged.push(address.clone()),
+                None => out.settled(address, &live.id, &live.status),
                 Some(action) => {
                     let calls = vec![
                         call("DELETE", format!("{PATH}/{}", live.id), None),
@@ -122,7 +126,7 @@ impl Family for Stacks {
                         ),
                     );
                 }
-                out.unchanged.push(address.clone());
+                out.settled(address, &live.id, &live.status);
                 continue;
             }
             if let Some(pinned) = &spec.id {

@@ -55,7 +55,7 @@ fn counts(plan: &Plan) -> Value {
         .iter()
         .filter(|c| matches!(c.action, Action::Replace { .. }))
         .count();
-    json!({
+    let mut counts = json!({
         "create": create,
         "update": update,
         "replace": replace,
@@ -65,7 +65,17 @@ fn counts(plan: &Plan) -> Value {
         "unknown": plan.unknown.len(),
         "warnings": plan.warnings.len(),
         "errors": plan.errors.len(),
-    })
+    });
+    // Only when there are some, so that a plan without them reads exactly as before.
+    for (key, n) in [
+        ("duplicates", plan.duplicates.len()),
+        ("inProgress", plan.in_progress.len()),
+    ] {
+        if n > 0 {
+            counts[key] = json!(n);
+        }
+    }
+    counts
 }
 
 /// `"resource": "Kind/name"` first in every change, for `jq '.changes[].resource'`.

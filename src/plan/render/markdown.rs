@@ -5,8 +5,8 @@
 //! then the unknown scopes, unmanaged objects, warnings and errors.
 
 use super::{
-    action_name, call_line, field_lines, forced_by_unlisted, header, plural, summary,
-    unmanaged_line, wave_number,
+    action_name, call_line, duplicate_line, field_lines, forced_by_unlisted, header,
+    in_progress_line, plural, summary, unmanaged_line, wave_number,
 };
 use crate::plan::model::{Action, Change, Plan};
 use std::fmt::Write;
@@ -132,6 +132,22 @@ fn sections(out: &mut String, plan: &Plan) {
         );
         for object in &plan.unmanaged {
             let _ = writeln!(out, "- {}", escape(&unmanaged_line(object)));
+        }
+    }
+    if !plan.duplicates.is_empty() {
+        out.push_str(
+            "\n#### Duplicates\n\nTwins of a managed object (the oldest is managed); kept unless `--prune`.\n\n",
+        );
+        for duplicate in &plan.duplicates {
+            let _ = writeln!(out, "- {}", escape(&duplicate_line(duplicate)));
+        }
+    }
+    if !plan.in_progress.is_empty() {
+        out.push_str(
+            "\n#### In progress\n\nThe API is still working on them; apply waits for them.\n\n",
+        );
+        for object in &plan.in_progress {
+            let _ = writeln!(out, "- {}", escape(&in_progress_line(object)));
         }
     }
     if !plan.warnings.is_empty() {

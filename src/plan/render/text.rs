@@ -5,8 +5,8 @@
 //! reads the same without it.
 
 use super::{
-    call_line, field_lines, forced_by_unlisted, header, plural, summary, unmanaged_line,
-    wave_count, wave_number,
+    call_line, duplicate_line, field_lines, forced_by_unlisted, header, in_progress_line, plural,
+    summary, unmanaged_line, wave_count, wave_number,
 };
 use crate::plan::model::{Action, Change, Plan};
 use owo_colors::{OwoColorize, Style};
@@ -121,6 +121,25 @@ fn sections(out: &mut String, plan: &Plan, paint: Paint) {
         );
         for object in &plan.unmanaged {
             let _ = writeln!(out, "  * {}", unmanaged_line(object));
+        }
+    }
+    if !plan.duplicates.is_empty() {
+        title(
+            out,
+            "Duplicates (twins of a managed object, the oldest is managed; kept unless --prune):",
+        );
+        for duplicate in &plan.duplicates {
+            let _ = writeln!(out, "  * {}", duplicate_line(duplicate));
+        }
+    }
+    if !plan.in_progress.is_empty() {
+        title(
+            out,
+            "In progress (the API is still working on them; apply waits for them):",
+        );
+        for object in &plan.in_progress {
+            let mark = paint.apply(">", Style::new().yellow());
+            let _ = writeln!(out, "  {mark} {}", in_progress_line(object));
         }
     }
     if !plan.warnings.is_empty() {

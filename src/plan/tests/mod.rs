@@ -205,6 +205,7 @@ pub fn live_service(id: &str, description: &str) -> LiveService {
         engine: "mongodb".into(),
         description: description.into(),
         status: "READY".into(),
+        created_at: "2025-01-01T00:00:00Z".into(),
         plan: "production".into(),
         version: "7.0".into(),
         flavor: "db2-4".into(),
@@ -227,6 +228,7 @@ pub fn live_user(id: &str, username: &str, roles: &[&str]) -> LiveUser {
         username: username.into(),
         roles: roles.iter().map(|r| r.to_string()).collect(),
         status: "READY".into(),
+        created_at: "2025-01-01T00:00:00Z".into(),
         raw: Value::Null,
     }
 }
@@ -695,6 +697,21 @@ pub fn render_for_test(plan: &Plan) -> String {
             affected.join(", ")
         )
         .unwrap();
+    }
+    for d in &plan.duplicates {
+        writeln!(
+            out,
+            "duplicate: {} {} ({}) in {}: {}",
+            d.kind,
+            d.id,
+            d.created_at,
+            d.scope,
+            crate::plan::duplicate_reason(d)
+        )
+        .unwrap();
+    }
+    for p in &plan.in_progress {
+        writeln!(out, "in progress: {} (id {}): {}", p.address, p.id, p.status).unwrap();
     }
     for e in &plan.errors {
         writeln!(out, "error: {} {}: {}", e.address, e.field, e.message).unwrap();
