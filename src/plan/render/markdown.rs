@@ -227,6 +227,33 @@ mod tests {
     use crate::plan::render::fixtures::*;
 
     #[test]
+    fn duplicates_and_in_progress_have_their_sections() {
+        insta::assert_snapshot!(markdown(&unsettled(), false), @r#"
+            **Plan: 0 to create, 0 to update, 0 to delete. 1 object still in progress: apply waits for it. 1 live object named by no manifest: kept unless --prune. 1 duplicate: kept unless --prune.**
+
+            2 resources unchanged.
+
+            #### Unmanaged objects
+
+            Live, named by no manifest; kept unless `--prune`.
+
+            - DatabaseService "orders-db-copy" (id 9d2e) in database mongodb in project p1
+
+            #### Duplicates
+
+            Twins of a managed object (the oldest is managed); kept unless `--prune`.
+
+            - DatabaseService "orders-db" (id 7b1c, created at 2026-01-01T10:00:05Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id 5f0c, created at 2026-01-01T10:00:00Z)
+
+            #### In progress
+
+            The API is still working on them; apply waits for them.
+
+            - DatabaseService/billing-db (id 77aa): CREATING
+            "#);
+    }
+
+    #[test]
     fn every_action_and_section() {
         insta::assert_snapshot!(markdown(&everything(), false), @r#"
         **Plan: 3 to create, 1 to update, 2 to delete. 1 scope could not be read: the plan is incomplete. The plan cannot be applied: 1 error.**

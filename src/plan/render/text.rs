@@ -344,6 +344,24 @@ mod tests {
     }
 
     #[test]
+    fn duplicates_unmanaged_and_in_progress_are_never_no_changes() {
+        insta::assert_snapshot!(plain(&unsettled()), @r#"
+            2 resources unchanged.
+
+            Unmanaged objects (live, named by no manifest; kept unless --prune):
+              * DatabaseService "orders-db-copy" (id 9d2e) in database mongodb in project p1
+
+            Duplicates (twins of a managed object, the oldest is managed; kept unless --prune):
+              * DatabaseService "orders-db" (id 7b1c, created at 2026-01-01T10:00:05Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id 5f0c, created at 2026-01-01T10:00:00Z)
+
+            In progress (the API is still working on them; apply waits for them):
+              > DatabaseService/billing-db (id 77aa): CREATING
+
+            Plan: 0 to create, 0 to update, 0 to delete. 1 object still in progress: apply waits for it. 1 live object named by no manifest: kept unless --prune. 1 duplicate: kept unless --prune.
+            "#);
+    }
+
+    #[test]
     fn colour_is_decoration_only() {
         let coloured = text(
             &everything(),
