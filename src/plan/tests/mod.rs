@@ -79,6 +79,7 @@ pub fn manifests(resources: Vec<Resource>) -> ManifestSet {
             project: Some(PROJECT.into()),
             hosting: Some(HOSTING.into()),
             endpoint: None,
+            manages: Manages::default(),
         },
         resources,
     }
