@@ -42,3 +42,6 @@ mod validate;
 
 // apply against the sandbox binary: convergence, gates, stale plans, faults, kill -9, secrets
 mod apply_e2e;
+
+// managed scopes against the sandbox binary: twins, scopes without manifests, in progress
+mod scopes_e2e;
