@@ -47,9 +47,15 @@ pub(crate) async fn read_scope(
 
 /// `GET /cloud/project/{project}/database/service`: the ids of every service of every engine,
 /// so that a managed project is read whole with one call more than its named engines.
-pub(crate) async fn read_index(reader: &Reader<'_>, project: &str) -> Result<Vec<String>, ReadError> {
+pub(crate) async fn read_index(
+    reader: &Reader<'_>,
+    project: &str,
+) -> Result<Vec<String>, ReadError> {
     reader
-        .list(&format!("/cloud/project/{}/database/service", segment(project)))
+        .list(&format!(
+            "/cloud/project/{}/database/service",
+            segment(project)
+        ))
         .await
 }
 
@@ -72,7 +78,10 @@ pub(crate) async fn read_by_id(
             let mut service =
                 live_service(raw, "").map_err(|what| ReadError::malformed(&path, what))?;
             if service.engine.is_empty() {
-                return Err(ReadError::malformed(&path, "a database service without an engine"));
+                return Err(ReadError::malformed(
+                    &path,
+                    "a database service without an engine",
+                ));
             }
             if with_users {
                 let service_path = format!(

@@ -159,7 +159,7 @@ pub async fn read_with(
         async move {
             let ids = match index {
                 Ok(ids) => ids,
-                Err(err) => return Err((project, ReadError::from(err))),
+                Err(err) => return Err((project, err)),
             };
             let seen = state.database_ids(project);
             let unseen: Vec<String> = ids.into_iter().filter(|id| !seen.contains(id)).collect();
@@ -245,8 +245,7 @@ async fn read_scope(
             let key = (project.clone(), engine.clone());
             let empty = BTreeSet::new();
             let names = with_users.named.get(&key).unwrap_or(&empty);
-            let needs_users =
-                |description: &str| with_users.prune || names.contains(description);
+            let needs_users = |description: &str| with_users.prune || names.contains(description);
             database::read_scope(reader, project, engine, &needs_users).await
         }
         Scope::Hosting { hosting } => hosting::read_scope(reader, hosting).await,
@@ -413,8 +412,8 @@ mod tests {
     use super::*;
     use crate::manifest::{
         Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec,
-        HostingDatabaseSpec, HostingSslSpec, Kind, ManagedStackMysqlSpec, NodesSpec,
-        Manages, ProjectDefaults, Resource, SecretRef, Span,
+        HostingDatabaseSpec, HostingSslSpec, Kind, ManagedStackMysqlSpec, Manages, NodesSpec,
+        ProjectDefaults, Resource, SecretRef, Span,
     };
     use serde_json::json;
 
@@ -607,7 +606,10 @@ mod tests {
                 .get(&(p.to_owned(), e.to_owned()))
                 .map(|s| s.iter().cloned().collect::<Vec<_>>())
         };
-        assert_eq!(names("p1", "mongodb"), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(
+            names("p1", "mongodb"),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
         assert_eq!(names("dflt", "postgresql"), Some(vec!["c".to_owned()]));
         assert_eq!(with_users.len(), 2);
     }

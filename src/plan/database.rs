@@ -180,9 +180,7 @@ impl<'a> ScopePlan<'a, '_> {
                 .get(address.name.as_str())
                 .map_or(&[][..], Vec::as_slice);
             let mut matches = matches.to_vec();
-            matches.sort_by(|a, b| {
-                oldest_first((&a.created_at, &a.id), (&b.created_at, &b.id))
-            });
+            matches.sort_by(|a, b| oldest_first((&a.created_at, &a.id), (&b.created_at, &b.id)));
             if let [managed, twins @ ..] = matches.as_slice() {
                 for twin in twins {
                     self.duplicate_service(address, managed, twin);
@@ -533,7 +531,12 @@ impl<'a> ScopePlan<'a, '_> {
 
     /// A service left as it is: unchanged, and in progress while the API still works on it
     /// (its status, or an IP entry not `READY` yet when the manifest owns the list).
-    fn settle_service(&mut self, address: &Address, spec: &DatabaseServiceSpec, live: &LiveService) {
+    fn settle_service(
+        &mut self,
+        address: &Address,
+        spec: &DatabaseServiceSpec,
+        live: &LiveService,
+    ) {
         let ip_pending = spec.ip_restrictions.is_some()
             && live
                 .ip_restrictions
@@ -563,7 +566,9 @@ impl<'a> ScopePlan<'a, '_> {
             of_created_at: managed.created_at.clone(),
         };
         let path = self.service_path(&twin.id);
-        let deleted = self.out.duplicate(self.ctx, duplicate, vec![call("DELETE", path, None)]);
+        let deleted = self
+            .out
+            .duplicate(self.ctx, duplicate, vec![call("DELETE", path, None)]);
         if let Some(deleted) = deleted {
             self.protected(&deleted, twin, "delete");
         }

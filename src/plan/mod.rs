@@ -276,7 +276,14 @@ impl Draft {
         };
         let reason = duplicate_reason(&duplicate);
         let id = Some(duplicate.id);
-        let delete = change(&address, Action::Delete { reason }, vec![], calls, id, vec![]);
+        let delete = change(
+            &address,
+            Action::Delete { reason },
+            vec![],
+            calls,
+            id,
+            vec![],
+        );
         self.changes.push(delete);
         Some(address)
     }

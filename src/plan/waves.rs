@@ -49,7 +49,8 @@ pub(super) fn finish(draft: Draft, digests: BTreeMap<String, String>) -> Plan {
     unchanged.dedup();
     unmanaged.sort_by(|a, b| (a.kind, &a.scope, &a.id).cmp(&(b.kind, &b.scope, &b.id)));
     unknown.sort_by(|a, b| (&a.scope, &a.reason).cmp(&(&b.scope, &b.reason)));
-    duplicates.sort_by(|a, b| (a.kind, &a.scope, &a.of, &a.id).cmp(&(b.kind, &b.scope, &b.of, &b.id)));
+    duplicates
+        .sort_by(|a, b| (a.kind, &a.scope, &a.of, &a.id).cmp(&(b.kind, &b.scope, &b.of, &b.id)));
     in_progress.sort_by(|a, b| (&a.address, &a.id).cmp(&(&b.address, &b.id)));
     in_progress.dedup();
     for findings in [&mut warnings, &mut errors] {

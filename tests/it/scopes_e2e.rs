@@ -111,7 +111,10 @@ async fn services(api: &Client, engine: &str) -> Vec<(String, String)> {
         let id = id.as_str().unwrap();
         let service = call(api, Method::GET, &format!("{DB}/{engine}/{id}"), None).await;
         if service["status"] != "DELETING" {
-            out.push((id.to_owned(), service["createdAt"].as_str().unwrap().to_owned()));
+            out.push((
+                id.to_owned(),
+                service["createdAt"].as_str().unwrap().to_owned(),
+            ));
         }
     }
     out.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
@@ -150,10 +153,12 @@ async fn twins_are_duplicates_of_the_oldest_and_prune_deletes_only_them() {
     let ((managed, managed_at), (duplicate, _)) = (&live[0], &live[1]);
 
     let run = ws.run(&["plan", "manifests", "--detailed-exitcode"]);
-    assert_eq!(run.code, Some(0), "without --prune nothing is to apply: {run:?}");
-    let listed = format!(
-        "DatabaseService \"analytics-db\" (id {duplicate}, created at "
+    assert_eq!(
+        run.code,
+        Some(0),
+        "without --prune nothing is to apply: {run:?}"
     );
+    let listed = format!("DatabaseService \"analytics-db\" (id {duplicate}, created at ");
     let of = format!(
         "duplicate of DatabaseService/analytics-db (id {managed}, created at {managed_at})"
     );
@@ -162,7 +167,10 @@ async fn twins_are_duplicates_of_the_oldest_and_prune_deletes_only_them() {
         "{run:?}"
     );
     assert!(!run.stdout.contains("Unknown scopes"), "{run:?}");
-    assert!(!run.stdout.contains("No changes. Live state matches"), "{run:?}");
+    assert!(
+        !run.stdout.contains("No changes. Live state matches"),
+        "{run:?}"
+    );
 
     let (code, plan) = ws.run_json(&["plan", "manifests", "--format", "json"]);
     assert_eq!(code, Some(0));
@@ -180,12 +188,21 @@ async fn twins_are_duplicates_of_the_oldest_and_prune_deletes_only_them() {
     );
     assert!(
         !run.stdout.contains(&format!("id {managed}) will"))
-            && run.stdout.contains("Plan: 0 to create, 0 to update, 1 to delete."),
+            && run
+                .stdout
+                .contains("Plan: 0 to create, 0 to update, 1 to delete."),
         "only the twin is deleted: {run:?}"
     );
 
     // Through the usual gates: --max-deletes 0 refuses, then it goes.
-    let run = ws.run(&["apply", "manifests", "--yes", "--prune", "--max-deletes", "0"]);
+    let run = ws.run(&[
+        "apply",
+        "manifests",
+        "--yes",
+        "--prune",
+        "--max-deletes",
+        "0",
+    ]);
     assert_eq!(run.code, Some(6), "{run:?}");
     let run = ws.run(&["apply", "manifests", "--yes", "--prune"]);
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -215,7 +232,9 @@ async fn a_scope_keeps_its_objects_when_its_last_manifest_goes() {
     assert_eq!(run.code, Some(0), "{run:?}");
     let run = ws.run(&["plan", "manifests", "--prune", "--detailed-exitcode"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert!(run.stdout.contains("No changes. Live state matches the manifests."));
+    assert!(run
+        .stdout
+        .contains("No changes. Live state matches the manifests."));
 
     // The last DatabaseUser of a service.
     ws.write("analytics.yaml", ANALYTICS);
@@ -269,7 +288,14 @@ async fn a_scope_keeps_its_objects_when_its_last_manifest_goes() {
         )),
         "{run:?}"
     );
-    let run = ws.run(&["apply", "manifests", "--yes", "--prune", "--max-deletes", "4"]);
+    let run = ws.run(&[
+        "apply",
+        "manifests",
+        "--yes",
+        "--prune",
+        "--max-deletes",
+        "4",
+    ]);
     assert_eq!(run.code, Some(0), "{run:?}");
     let run = ws.run(&["plan", "manifests", "--prune", "--detailed-exitcode"]);
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -291,7 +317,10 @@ async fn a_service_left_creating_is_in_progress_and_apply_waits_for_it() {
     let api = api(&sandbox.endpoint, 50);
     let ws = Workspace::new(
         &sandbox.endpoint,
-        &[("reconcile.yaml", "project: p1\n"), ("analytics.yaml", ANALYTICS)],
+        &[
+            ("reconcile.yaml", "project: p1\n"),
+            ("analytics.yaml", ANALYTICS),
+        ],
     );
     // What the killed run left: the service created, still CREATING.
     let created = call(

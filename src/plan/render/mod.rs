@@ -30,7 +30,9 @@ pub const SENSITIVE: &str = "(sensitive)";
 /// `summary` in the JSON one.
 pub fn summary(plan: &Plan) -> String {
     let loose = !plan.unmanaged.is_empty() || !plan.duplicates.is_empty();
-    let mut line = if plan.has_changes() || (plan.unknown.is_empty() && (loose || !plan.in_progress.is_empty())) {
+    let mut line = if plan.has_changes()
+        || (plan.unknown.is_empty() && (loose || !plan.in_progress.is_empty()))
+    {
         let (create, update, delete) = plan.counts();
         format!("Plan: {create} to create, {update} to update, {delete} to delete.")
     } else if plan.unknown.is_empty() {

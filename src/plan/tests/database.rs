@@ -589,8 +589,7 @@ fn nothing_is_planned_in_a_scope_with_anything_unknown() {
     });
     services_in(&mut live, PROJECT, "mongodb").push(live_service("old", "analytics-db"));
     live_service_named(&mut live, "orders-db").storage = Some(40);
-    services_in(&mut live, PROJECT, "postgresql")
-        .push(live_service("old-pg", "legacy-pg"));
+    services_in(&mut live, PROJECT, "postgresql").push(live_service("old-pg", "legacy-pg"));
     check!(manifests, live, prune(), @r"
         - DatabaseService/legacy-pg (wave 0; id old-pg; no manifest names it)
             DELETE /cloud/project/p1/database/postgresql/old-pg

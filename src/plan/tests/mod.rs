@@ -712,7 +712,12 @@ pub fn render_for_test(plan: &Plan) -> String {
         .unwrap();
     }
     for p in &plan.in_progress {
-        writeln!(out, "in progress: {} (id {}): {}", p.address, p.id, p.status).unwrap();
+        writeln!(
+            out,
+            "in progress: {} (id {}): {}",
+            p.address, p.id, p.status
+        )
+        .unwrap();
     }
     for e in &plan.errors {
         writeln!(out, "error: {} {}: {}", e.address, e.field, e.message).unwrap();
