@@ -206,7 +206,9 @@ async fn apply(
             render::plural(plan.unknown.len(), "scope", "scopes")
         ));
     }
-    if !plan.has_changes() && rotations.is_empty() {
+    // Nothing to write may still be something to wait for: a managed object an earlier
+    // (killed) run left CREATING is waited for within --timeout, never reported done early.
+    if !plan.is_unsettled() && rotations.is_empty() {
         return Ok(if plan.unknown.is_empty() {
             ExitStatus::Success
         } else {
@@ -228,7 +230,7 @@ async fn apply(
     let parallelism = global.parallelism as usize;
     let mut report = ApplyReport::default();
     let mut after = live.clone();
-    if plan.has_changes() {
+    if plan.is_unsettled() {
         let env = |name: &str| std::env::var(name).ok();
         let progress = progress::for_stderr(printer.stderr_is_terminal());
         report = engine::execute(
@@ -1264,6 +1266,7 @@ mod tests {
             engine: "mongodb".into(),
             description: format!("svc-{id}"),
             status: "READY".into(),
+            created_at: String::new(),
             plan: "production".into(),
             version: "7.0".into(),
             flavor: "db2-4".into(),

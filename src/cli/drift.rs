@@ -12,6 +12,8 @@
 //! |--------------|---------|------|--------------------------------------------------------|
 //! | `inSync`     | false   | 0    | the live state matches the manifests                   |
 //! | `drift`      | true    | 2    | changes: the report lists them                         |
+//! | `inProgress` | false   | 2    | no changes, but managed objects the API is still       |
+//! |              |         |      | working on (`inProgress` lists them): not settled yet  |
 //! | `incomplete` | bool    | 1    | a scope could not be read: never reported as in sync   |
 //! | `error`      | bool/null | 1  | invalid manifests, no connection, credentials refused, |
 //! |              |         |      | a scope's root missing, preflight errors               |
@@ -86,7 +88,7 @@ pub async fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<ExitSta
     }
     match report.status {
         Status::InSync => Ok(ExitStatus::Success),
-        Status::Drift => Ok(ExitStatus::Changes),
+        Status::Drift | Status::InProgress => Ok(ExitStatus::Changes),
         Status::Incomplete | Status::Error => {
             if let Ok(plan) = &outcome {
                 explain_failure(plan, &printer);
@@ -100,6 +102,7 @@ pub async fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<ExitSta
 enum Status {
     InSync,
     Drift,
+    InProgress,
     Incomplete,
     Error,
 }
@@ -109,6 +112,7 @@ impl Status {
         match self {
             Status::InSync => "inSync",
             Status::Drift => "drift",
+            Status::InProgress => "inProgress",
             Status::Incomplete => "incomplete",
             Status::Error => "error",
         }
@@ -130,6 +134,8 @@ impl Report {
             Status::Incomplete
         } else if plan.has_changes() {
             Status::Drift
+        } else if !plan.in_progress.is_empty() {
+            Status::InProgress
         } else {
             Status::InSync
         };
@@ -215,6 +221,7 @@ impl Report {
         let title = match self.status {
             Status::InSync => "in sync",
             Status::Drift => "drift detected",
+            Status::InProgress => "in progress, the API is still working on managed objects",
             Status::Incomplete => "incomplete, some scopes could not be read",
             Status::Error => "failed",
         };

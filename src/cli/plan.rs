@@ -8,8 +8,8 @@
 //! `--format json` and `--out` add `manifests` (the manifest path as given, which
 //! `reconcile apply plan.json` loads again) and `prune` to the JSON plan (see docs/apply.md).
 //!
-//! Exit codes: 0 no changes (or changes without `--detailed-exitcode`), 2 changes with
-//! `--detailed-exitcode`, 1 on an error, when the plan has errors (preflight) or when a scope
+//! Exit codes: 0 no changes (or changes without `--detailed-exitcode`), 2 changes (or managed
+//! objects still in progress) with `--detailed-exitcode`, 1 on an error, when the plan has errors (preflight) or when a scope
 //! could not be read (the plan is incomplete; it is still printed).
 
 use super::client::{connect, ClientArgs, Connection};
@@ -47,7 +47,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub show_calls: bool,
 
-    /// Exit 2 when there are changes (0 when none, 1 on error)
+    /// Exit 2 when there are changes or managed objects still in progress (0 when none, 1 on
+    /// error)
     #[arg(long)]
     pub detailed_exitcode: bool,
 
@@ -118,7 +119,7 @@ fn saved_json(plan: &Plan, dir: &Path, prune: bool) -> serde_json::Value {
 fn plan_status(plan: &Plan, detailed_exitcode: bool, printer: &Printer) -> ExitStatus {
     if explain_failure(plan, printer) {
         ExitStatus::Failure
-    } else if plan.has_changes() && detailed_exitcode {
+    } else if plan.is_unsettled() && detailed_exitcode {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

@@ -97,13 +97,19 @@ fn username_key(engine: &str, name: &str) -> String {
 }
 
 /// The waits for the `unchanged` resources of `plan` whose live object is still transitional,
-/// as work after the plan's changes.
+/// as work after the plan's changes. Where the plan lists the resource in progress, its id
+/// says which live object that is (the managed one, when twins share its identity).
 pub(crate) fn works(plan: &Plan, manifests: &ManifestSet, live: &LiveState) -> Vec<Work> {
     plan.unchanged
         .iter()
         .filter_map(|address| {
             let resource = manifests.get(address)?;
-            let resume = resume_for(address, &resource.spec, manifests, live)?;
+            let id = plan
+                .in_progress
+                .iter()
+                .find(|p| &p.address == address)
+                .map(|p| p.id.as_str());
+            let resume = resume_for(address, &resource.spec, manifests, live, id)?;
             Some(Work {
                 change: Change {
                     address: address.clone(),
@@ -132,7 +138,9 @@ fn resume_for(
     spec: &Spec,
     manifests: &ManifestSet,
     live: &LiveState,
+    id: Option<&str>,
 ) -> Option<Resume> {
+    let is = |live_id: &str| id.is_none_or(|id| id == live_id);
     let defaults = &manifests.defaults;
     let hosting_of = |h: &Option<String>| h.clone().or_else(|| defaults.hosting.clone());
     match spec {
@@ -150,7 +158,7 @@ fn resume_for(
             };
             let found = services
                 .iter()
-                .find(|s| s.description == address.name && s.status != "DELETING")?;
+                .find(|s| s.description == address.name && s.status != "DELETING" && is(&s.id))?;
             // IP entries still PENDING keep the service busy when the manifest owns the list.
             let ips_pending = service.ip_restrictions.is_some()
                 && found.ip_restrictions.iter().any(|e| e.status != "READY");
@@ -181,16 +189,21 @@ fn resume_for(
             let LiveScope::Database { services } = known(live, &scope)? else {
                 return None;
             };
-            let parent = services
-                .iter()
-                .find(|s| s.description == user.service && s.status != "DELETING")?;
-            let Some(UsersState::Known { users }) = &parent.users else {
-                return None;
-            };
             let key = username_key(&engine, &user.username);
-            let found = users
+            let (parent, found) = services
                 .iter()
-                .find(|u| username_key(&engine, &u.username) == key && u.status != "DELETING")?;
+                .filter(|s| s.description == user.service && s.status != "DELETING")
+                .find_map(|parent| {
+                    let Some(UsersState::Known { users }) = &parent.users else {
+                        return None;
+                    };
+                    let found = users.iter().find(|u| {
+                        username_key(&engine, &u.username) == key
+                            && u.status != "DELETING"
+                            && is(&u.id)
+                    })?;
+                    Some((parent, found))
+                })?;
             database_busy(&found.status).then(|| Resume::User {
                 project,
                 engine,

@@ -7,7 +7,9 @@
 //! the object leaves. A write to a child never changes its parent's answer in the routes
 //! reconcile manages (a user's `POST` does not change its service's `GET`), and an action
 //! (`.../ssl/regenerate`) is followed by the step's own polls of its object, whose last answer
-//! is recorded after it; so parents and siblings are kept.
+//! is recorded after it; so parents and siblings are kept. One exception: a create or delete
+//! of a database service also changes its project's index of every engine's services
+//! (`.../database/service` and the gets below it), which is forgotten with it.
 
 use crate::ovh::Method;
 use serde_json::Value;
@@ -42,11 +44,30 @@ impl Answers {
         let list = (*method == Method::DELETE)
             .then(|| path.rsplit_once('/').map(|(list, _)| list))
             .flatten();
+        let index = (*method != Method::PUT)
+            .then(|| project_index(path))
+            .flatten();
         self.map().retain(|known, _| {
             known != path
                 && !below.as_ref().is_some_and(|below| known.starts_with(below))
                 && Some(known.as_str()) != list
+                && !index.as_ref().is_some_and(|index| known.starts_with(index))
         });
+    }
+}
+
+/// `/cloud/project/{p}/database/service`, the index of every engine's services, for a path
+/// that creates or deletes a service of that project (`.../database/{engine}[/{id}]`).
+fn project_index(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["", "cloud", "project", project, "database", engine] if *engine != "service" => {
+            Some(format!("/cloud/project/{project}/database/service"))
+        }
+        ["", "cloud", "project", project, "database", engine, _] if *engine != "service" => {
+            Some(format!("/cloud/project/{project}/database/service"))
+        }
+        _ => None,
     }
 }
 
@@ -104,5 +125,28 @@ mod tests {
         assert_eq!(answers.get("/hosting/web/h/ssl"), Some(None));
         answers.forget_after(&Method::POST, "/hosting/web/h/ssl");
         assert_eq!(answers.get("/hosting/web/h/ssl"), None);
+    }
+
+    #[test]
+    fn a_service_created_or_deleted_forgets_the_project_index() {
+        let answers = filled();
+        let index = "/cloud/project/p1/database/service";
+        let index_get = format!("{index}/s9");
+        for method in [Method::POST, Method::DELETE] {
+            answers.record(index, Some(json!(["s9"])));
+            answers.record(&index_get, Some(json!({"id": "s9"})));
+            let path = if method == Method::POST {
+                LIST.to_owned()
+            } else {
+                format!("{LIST}/s2")
+            };
+            answers.forget_after(&method, &path);
+            assert_eq!((answers.get(index), answers.get(&index_get)), (None, None));
+        }
+        // A user's create or an update keep it.
+        answers.record(index, Some(json!(["s9"])));
+        answers.forget_after(&Method::POST, &format!("{LIST}/s1/user"));
+        answers.forget_after(&Method::PUT, &format!("{LIST}/s1"));
+        assert!(answers.get(index).is_some());
     }
 }

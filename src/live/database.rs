@@ -16,6 +16,7 @@ use super::model::{
 use super::read::{segment, ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 fn engine_path(project: &str, engine: &str) -> String {
     format!(
@@ -43,6 +44,74 @@ pub(crate) async fn read_scope(
     let mut services: Vec<LiveService> = services.into_iter().flatten().collect();
     services.sort_by(|a, b| (&a.description, &a.id).cmp(&(&b.description, &b.id)));
     Ok(LiveScope::Database { services })
+}
+
+/// `GET /cloud/project/{project}/database/service`: the ids of every service of every engine,
+/// so that a managed project is read whole with one call more than its named engines.
+pub(crate) async fn read_index(
+    reader: &Reader<'_>,
+    project: &str,
+) -> Result<Vec<String>, ReadError> {
+    reader
+        .list(&format!(
+            "/cloud/project/{}/database/service",
+            segment(project)
+        ))
+        .await
+}
+
+/// The services `ids` of `project` (ids of the index no engine scope read), each through
+/// `.../database/service/{id}` (which says its engine), by engine; their users too when
+/// `with_users`. A service that went away since the index is skipped.
+pub(crate) async fn read_by_id(
+    reader: &Reader<'_>,
+    project: &str,
+    ids: &[String],
+    with_users: bool,
+) -> Result<BTreeMap<String, Vec<LiveService>>, ReadError> {
+    let index = format!("/cloud/project/{}/database/service", segment(project));
+    let services = try_join_all(ids.iter().map(|id| {
+        let path = format!("{index}/{}", segment(id));
+        async move {
+            let Some(raw) = reader.get_if_present(&path).await? else {
+                return Ok::<_, ReadError>(None);
+            };
+            let mut service =
+                live_service(raw, "").map_err(|what| ReadError::malformed(&path, what))?;
+            if service.engine.is_empty() {
+                return Err(ReadError::malformed(
+                    &path,
+                    "a database service without an engine",
+                ));
+            }
+            if with_users {
+                let service_path = format!(
+                    "{}/{}",
+                    engine_path(project, &service.engine),
+                    segment(&service.id)
+                );
+                service.users = Some(match read_users(reader, &service_path).await {
+                    Ok(users) => UsersState::Known { users },
+                    Err(err) => UsersState::Unknown {
+                        reason: err.reason(),
+                    },
+                });
+            }
+            Ok(Some(service))
+        }
+    }))
+    .await?;
+    let mut by_engine: BTreeMap<String, Vec<LiveService>> = BTreeMap::new();
+    for service in services.into_iter().flatten() {
+        by_engine
+            .entry(service.engine.clone())
+            .or_default()
+            .push(service);
+    }
+    for services in by_engine.values_mut() {
+        services.sort_by(|a, b| (&a.description, &a.id).cmp(&(&b.description, &b.id)));
+    }
+    Ok(by_engine)
 }
 
 /// One service, then its users if a manifest needs them; `None` when it went away since the
@@ -154,6 +223,7 @@ pub fn live_service(raw: Value, scope_engine: &str) -> Result<LiveService, &'sta
         engine: opt_string(&raw, "engine").unwrap_or_else(|| scope_engine.to_owned()),
         description: string(&raw, "description"),
         status: string(&raw, "status"),
+        created_at: string(&raw, "createdAt"),
         plan: string(&raw, "plan"),
         version: string(&raw, "version"),
         flavor: string(&raw, "flavor"),
@@ -182,6 +252,7 @@ pub fn live_user(raw: Value) -> Result<LiveUser, &'static str> {
         username: string(&raw, "username"),
         roles: strings(&raw, "roles"),
         status: string(&raw, "status"),
+        created_at: string(&raw, "createdAt"),
         raw,
     })
 }
@@ -302,6 +373,7 @@ mod tests {
                 engine: "mongodb".into(),
                 description: "orders-db".into(),
                 status: "READY".into(),
+                created_at: "2025-03-01T10:00:00+01:00".into(),
                 plan: "production".into(),
                 version: "7.0".into(),
                 flavor: "db2-4".into(),
@@ -399,6 +471,7 @@ mod tests {
                 username: "app@admin".into(),
                 roles: vec!["readWrite@orders".into()],
                 status: "READY".into(),
+                created_at: "2025-03-01T10:00:00+01:00".into(),
                 raw: mongodb,
             }
         );

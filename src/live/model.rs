@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// A part of the API read as a whole: a list the planner needs complete to decide creates and
@@ -23,9 +23,16 @@ pub enum Scope {
     StackMysql,
 }
 
+/// The engine of `Scope::Database` standing for every engine of a project whose service
+/// index could not be read (the engines no manifest names are then unknown).
+pub const ANY_ENGINE: &str = "*";
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Scope::Database { project, engine } if engine == ANY_ENGINE => {
+                write!(f, "databases of every engine in project {project}")
+            }
             Scope::Database { project, engine } => {
                 write!(f, "database {engine} in project {project}")
             }
@@ -47,6 +54,21 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// The ids of every database service read in `project`, whatever the engine.
+    pub fn database_ids(&self, project: &str) -> BTreeSet<String> {
+        self.scopes
+            .iter()
+            .filter_map(|(scope, state)| match (scope, state) {
+                (
+                    Scope::Database { project: p, .. },
+                    ScopeState::Known(LiveScope::Database { services }),
+                ) if p == project => Some(services.iter().map(|s| s.id.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
     /// The services of `engine` in `project`, when that scope was read whole.
     pub fn database_services(&self, project: &str, engine: &str) -> Option<&[LiveService]> {
         let scope = Scope::Database {
@@ -90,6 +112,9 @@ pub struct LiveService {
     pub description: String,
     /// CREATING, READY, UPDATING, DELETING, ...
     pub status: String,
+    /// `createdAt` as answered (empty when absent): the oldest of twins is the managed one.
+    #[serde(default)]
+    pub created_at: String,
     pub plan: String,
     pub version: String,
     pub flavor: String,
@@ -132,6 +157,9 @@ pub struct LiveUser {
     pub username: String,
     pub roles: Vec<String>,
     pub status: String,
+    /// `createdAt` as answered (empty when absent): the oldest of twins is the managed one.
+    #[serde(default)]
+    pub created_at: String,
     pub raw: Value,
 }
 

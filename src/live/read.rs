@@ -16,7 +16,7 @@
 //! has found either), a scope's root that does not exist (404), another refusal.
 
 use super::answers::Answers;
-use super::model::{LiveScope, LiveState, Scope, ScopeState};
+use super::model::{LiveScope, LiveState, Scope, ScopeState, ANY_ENGINE};
 use super::{database, hosting, stack};
 use crate::manifest::{ManifestSet, Spec};
 use crate::ovh::{Client, ErrorClass, OvhError, Redacted};
@@ -29,8 +29,12 @@ use tokio::sync::Semaphore;
 
 /// The scopes `manifests` touch: one per project and engine of a `DatabaseService` (its
 /// `project`, or the defaults' when it names none; the engine as written), one per hosting of
-/// a hosting kind, and `StackMysql` when any `ManagedStackMysql` exists. A resource with no
+/// a hosting kind, and `StackMysql` when any `ManagedStackMysql` exists; plus what
+/// `reconcile.yaml` declares under `manages:` (hostings, `stackMysql`). A resource with no
 /// project or hosting even after defaults touches nothing (validation reports it).
+///
+/// The projects of `managed_projects` are read whole on top of these: every engine's services
+/// (`read` finds the engines no manifest names through the project's service index).
 pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
     let defaults = &manifests.defaults;
     let hosting = |named: &Option<String>| {
@@ -39,7 +43,7 @@ pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
             .or_else(|| defaults.hosting.clone())
             .map(|hosting| Scope::Hosting { hosting })
     };
-    manifests
+    let mut scopes: BTreeSet<Scope> = manifests
         .resources
         .iter()
         .filter_map(|resource| match &resource.spec {
@@ -57,7 +61,29 @@ pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
             Spec::ManagedStackMysql(_) => Some(Scope::StackMysql),
             Spec::DatabaseUser(_) => None,
         })
-        .collect()
+        .collect();
+    let manages = &defaults.manages;
+    scopes.extend(manages.hostings.iter().map(|hosting| Scope::Hosting {
+        hosting: hosting.clone(),
+    }));
+    if manages.stack_mysql {
+        scopes.insert(Scope::StackMysql);
+    }
+    scopes
+}
+
+/// The projects read whole (every engine's services): the project of every `DatabaseService`
+/// manifest, and those `reconcile.yaml` lists under `manages.projects`.
+pub fn managed_projects(manifests: &ManifestSet) -> BTreeSet<String> {
+    let mut projects: BTreeSet<String> = scopes(manifests)
+        .into_iter()
+        .filter_map(|scope| match scope {
+            Scope::Database { project, .. } => Some(project),
+            _ => None,
+        })
+        .collect();
+    projects.extend(manifests.defaults.manages.projects.iter().cloned());
+    projects
 }
 
 /// Reads every scope `manifests` touch, and the database catalogue of every project among
@@ -99,8 +125,8 @@ pub async fn read_with(
     let mut reader = Reader::new(client, parallelism);
     reader.answers = answers;
     let with_users = UserReads {
-        named: services_with_users(manifests),
-        unnamed: prune.then(|| service_names(manifests)),
+        named: service_names(manifests),
+        prune,
     };
     let scopes = scopes(manifests);
     let projects: BTreeSet<&str> = scopes
@@ -110,6 +136,7 @@ pub async fn read_with(
             _ => None,
         })
         .collect();
+    let whole = managed_projects(manifests);
 
     let scope_reads = join_all(scopes.iter().map(|scope| {
         let reader = &reader;
@@ -120,26 +147,76 @@ pub async fn read_with(
         let reader = &reader;
         async move { (project, database::read_catalogue(reader, project).await) }
     }));
-    let (scope_results, catalogue_results) = futures::join!(scope_reads, catalogue_reads);
+    let index_reads = join_all(whole.iter().map(|project| {
+        let reader = &reader;
+        async move { (project, database::read_index(reader, project).await) }
+    }));
+    let (scope_results, catalogue_results, index_results) =
+        futures::join!(scope_reads, catalogue_reads, index_reads);
 
     if let Some(stop) = reader.stopped_by() {
         return Err(ReadFailure::of(client, None, stop));
     }
     let mut state = LiveState::default();
     for (scope, result) in scope_results {
-        let scope_state = match result {
-            Ok(live) => ScopeState::Known(live),
+        let result = match result {
             Err(ReadError::Api(err)) if err.error_class() != ErrorClass::Transient => {
                 return Err(ReadFailure::of(client, Some(&scope), err));
             }
-            Err(err) => {
-                tracing::debug!(%scope, "live state unknown: {err}");
-                ScopeState::Unknown {
-                    reason: err.reason(),
+            other => other,
+        };
+        let scope_state = scope_state(&scope, result);
+        state.scopes.insert(scope, scope_state);
+    }
+    // The engines no manifest names, from each managed project's index: the ids no engine
+    // scope listed, each read once (none at all in the usual case).
+    let other_reads = join_all(index_results.into_iter().map(|(project, index)| {
+        let reader = &reader;
+        let state = &state;
+        async move {
+            let ids = match index {
+                Ok(ids) => ids,
+                Err(err) => return Err((project, err)),
+            };
+            let seen = state.database_ids(project);
+            let unseen: Vec<String> = ids.into_iter().filter(|id| !seen.contains(id)).collect();
+            database::read_by_id(reader, project, &unseen, prune)
+                .await
+                .map(|by_engine| (project, by_engine))
+                .map_err(|err| (project, err))
+        }
+    }));
+    for result in other_reads.await {
+        match result {
+            Ok((project, by_engine)) => {
+                for (engine, services) in by_engine {
+                    let scope = Scope::Database {
+                        project: project.clone(),
+                        engine,
+                    };
+                    // An engine a manifest names was read (or failed) as its own scope; a
+                    // service of it the index shows is one created since: left to the next run.
+                    state
+                        .scopes
+                        .entry(scope)
+                        .or_insert(ScopeState::Known(LiveScope::Database { services }));
                 }
             }
-        };
-        state.scopes.insert(scope, scope_state);
+            Err((project, err)) => {
+                let scope = Scope::Database {
+                    project: project.clone(),
+                    engine: ANY_ENGINE.to_owned(),
+                };
+                let err = match err {
+                    ReadError::Api(api) if api.error_class() != ErrorClass::Transient => {
+                        return Err(ReadFailure::of(client, Some(&scope), api));
+                    }
+                    other => other,
+                };
+                let unknown = scope_state(&scope, Err(err));
+                state.scopes.insert(scope, unknown);
+            }
+        }
     }
     for (project, result) in catalogue_results {
         match result {
@@ -214,6 +291,9 @@ impl ReadFailure {
             },
             ErrorClass::NotFound if scope.is_some() => ReadFailure::NotFound {
                 what: match scope {
+                    Some(Scope::Database { project, engine }) if engine == ANY_ENGINE => {
+                        format!("project {project}")
+                    }
                     Some(Scope::Database { project, engine }) => {
                         format!("project {project} (or its {engine} databases)")
                     }
@@ -241,11 +321,24 @@ impl ReadFailure {
     }
 }
 
-/// Whose users are read: the services a `DatabaseUser` manifest needs, and (under prune) the
-/// services no `DatabaseService` manifest names, by (project, engine).
+/// Whose users are read: those of every service a manifest names (so that a user removed
+/// from the manifests is still listed), and under prune those of every other service too (the
+/// ones a pruning plan deletes), so that users are deleted first, child-first.
 struct UserReads {
     named: BTreeMap<(String, String), BTreeSet<String>>,
-    unnamed: Option<BTreeMap<(String, String), BTreeSet<String>>>,
+    prune: bool,
+}
+
+fn scope_state(scope: &Scope, result: Result<LiveScope, ReadError>) -> ScopeState {
+    match result {
+        Ok(live) => ScopeState::Known(live),
+        Err(err) => {
+            tracing::debug!(%scope, "live state unknown: {err}");
+            ScopeState::Unknown {
+                reason: err.reason(),
+            }
+        }
+    }
 }
 
 async fn read_scope(
@@ -258,14 +351,7 @@ async fn read_scope(
             let key = (project.clone(), engine.clone());
             let empty = BTreeSet::new();
             let names = with_users.named.get(&key).unwrap_or(&empty);
-            let managed = with_users
-                .unnamed
-                .as_ref()
-                .map(|all| all.get(&key).unwrap_or(&empty));
-            let needs_users = |description: &str| {
-                names.contains(description)
-                    || managed.is_some_and(|managed| !managed.contains(description))
-            };
+            let needs_users = |description: &str| with_users.prune || names.contains(description);
             database::read_scope(reader, project, engine, &needs_users).await
         }
         Scope::Hosting { hosting } => hosting::read_scope(reader, hosting).await,
@@ -285,38 +371,6 @@ fn service_names(manifests: &ManifestSet) -> BTreeMap<(String, String), BTreeSet
             .clone()
             .or_else(|| manifests.defaults.project.clone())
         {
-            out.entry((project, spec.engine.clone()))
-                .or_default()
-                .insert(resource.address.name.clone());
-        }
-    }
-    out
-}
-
-/// The `DatabaseService` manifests at least one `DatabaseUser` names, by (project, engine):
-/// only those services' users are read (an N+1 per service, so never for the others).
-fn services_with_users(manifests: &ManifestSet) -> BTreeMap<(String, String), BTreeSet<String>> {
-    let referenced: BTreeSet<&str> = manifests
-        .resources
-        .iter()
-        .filter_map(|r| match &r.spec {
-            Spec::DatabaseUser(user) => Some(user.service.as_str()),
-            _ => None,
-        })
-        .collect();
-    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for resource in &manifests.resources {
-        let Spec::DatabaseService(spec) = &resource.spec else {
-            continue;
-        };
-        let Some(project) = spec
-            .project
-            .clone()
-            .or_else(|| manifests.defaults.project.clone())
-        else {
-            continue;
-        };
-        if referenced.contains(resource.address.name.as_str()) {
             out.entry((project, spec.engine.clone()))
                 .or_default()
                 .insert(resource.address.name.clone());
@@ -535,7 +589,7 @@ mod tests {
     use super::*;
     use crate::manifest::{
         Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec,
-        HostingDatabaseSpec, HostingSslSpec, Kind, ManagedStackMysqlSpec, NodesSpec,
+        HostingDatabaseSpec, HostingSslSpec, Kind, ManagedStackMysqlSpec, Manages, NodesSpec,
         ProjectDefaults, Resource, SecretRef, Span,
     };
     use serde_json::json;
@@ -598,6 +652,7 @@ mod tests {
                 project: Some("dflt".into()),
                 hosting: Some("h0.example.net".into()),
                 endpoint: None,
+                manages: Manages::default(),
             },
             resources,
         }
@@ -706,25 +761,48 @@ mod tests {
         assert!(scopes(&manifests).is_empty());
     }
 
+    /// The last `DatabaseUser` of a service removed: its user lived on, unlisted, because only
+    /// the services a user manifest names had their users read.
     #[test]
-    fn users_are_read_only_for_services_a_user_names_in_their_own_scope() {
+    fn users_are_read_for_every_named_service_in_its_own_scope() {
         let manifests = set(vec![
             service("a", Some("p1"), "mongodb"),
             service("b", Some("p1"), "mongodb"),
             service("c", None, "postgresql"),
             user("u1", "a"),
-            user("u2", "a"),
-            user("u3", "c"),
         ]);
-        let with_users = services_with_users(&manifests);
+        let with_users = service_names(&manifests);
         let names = |p: &str, e: &str| {
             with_users
                 .get(&(p.to_owned(), e.to_owned()))
                 .map(|s| s.iter().cloned().collect::<Vec<_>>())
         };
-        assert_eq!(names("p1", "mongodb"), Some(vec!["a".to_owned()]));
+        assert_eq!(
+            names("p1", "mongodb"),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
         assert_eq!(names("dflt", "postgresql"), Some(vec!["c".to_owned()]));
         assert_eq!(with_users.len(), 2);
+    }
+
+    #[test]
+    fn manages_adds_scopes_and_projects_read_whole() {
+        let mut manifests = set(vec![service("a", Some("p1"), "mongodb")]);
+        manifests.defaults.manages = Manages {
+            projects: vec!["p2".into()],
+            hostings: vec!["h9.example.net".into()],
+            stack_mysql: true,
+        };
+        let expected: BTreeSet<Scope> = [
+            db("p1", "mongodb"),
+            hosting("h9.example.net"),
+            Scope::StackMysql,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(scopes(&manifests), expected);
+        let projects: Vec<String> = managed_projects(&manifests).into_iter().collect();
+        assert_eq!(projects, ["p1", "p2"]);
     }
 
     #[test]

@@ -163,6 +163,31 @@ pub struct ProjectDefaults {
     pub hosting: Option<String>,
     /// API endpoint (region name or URL) when neither `--endpoint` nor `OVH_ENDPOINT` is set.
     pub endpoint: Option<String>,
+    /// Scopes this directory manages even when no manifest names anything in them any more:
+    /// their live objects no manifest names are listed as unmanaged (deleted under `--prune`).
+    #[serde(default, skip_serializing_if = "Manages::is_empty")]
+    pub manages: Manages,
+}
+
+/// `manages:` in `reconcile.yaml`: scopes declared managed, whatever the manifests name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manages {
+    /// Public Cloud projects whose database services (every engine) are all managed here.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    /// Web Hostings whose attached domains, certificate and databases are all managed here.
+    #[serde(default)]
+    pub hostings: Vec<String>,
+    /// `true`: every managed MySQL stack of the account is managed here.
+    #[serde(default)]
+    pub stack_mysql: bool,
+}
+
+impl Manages {
+    pub fn is_empty(&self) -> bool {
+        self == &Manages::default()
+    }
 }
 
 /// Everything under a manifest directory, validated: defaults applied (every `project` and

@@ -3,10 +3,13 @@
 //!
 //! Identity:
 //! - a service is the live service of its project and engine whose `description` equals
-//!   `metadata.name` (and is not `DELETING`); two or more such services are an error naming
-//!   their ids, and neither the service nor its users are planned;
+//!   `metadata.name` (and is not `DELETING`);
 //! - a user is the live user of its service with the same username after normalisation
-//!   (MongoDB's `name@admin` = `name`).
+//!   (MongoDB's `name@admin` = `name`);
+//! - twins (two runs at once, a person): when several live objects have one identity, the
+//!   oldest (`createdAt`, then id) is the managed one; every other is a `Duplicate` (listed,
+//!   deleted under prune as `KIND/NAME#ID`, through the usual gates). Users follow the managed
+//!   service: the users of a duplicate service go with it.
 //!
 //! Changes:
 //! - in place (one `PUT` with only the changed writable fields): plan, version, flavor, node
@@ -28,7 +31,7 @@
 use super::diff::{self, Fields, Rules};
 use super::normalise::{self, is_leaving};
 use super::{action_for, call, change, of_kind, Context, Draft, Family, Finding};
-use super::{Action, FieldChange, PlannedCall, Unmanaged};
+use super::{oldest_first, Action, Duplicate, FieldChange, PlannedCall, Unmanaged};
 use crate::live::{LiveScope, LiveService, LiveUser, Scope, UsersState};
 use crate::manifest::model::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
@@ -51,6 +54,10 @@ const USER_RULES: Rules = Rules {
 impl Family for Databases {
     fn kinds(&self) -> &'static [Kind] {
         &[Kind::DatabaseService, Kind::DatabaseUser]
+    }
+
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::Database { .. })
     }
 
     fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
@@ -112,6 +119,7 @@ impl Family for Databases {
             base: format!("/cloud/project/{project}/database/{engine}"),
             ctx,
             out,
+            duplicates: BTreeSet::new(),
         };
         let present: Vec<&LiveService> =
             services.iter().filter(|s| !is_leaving(&s.status)).collect();
@@ -132,8 +140,6 @@ enum Parent<'a> {
         live: &'a LiveService,
         changed: bool,
     },
-    /// Not planned (ambiguous identity): neither are its users.
-    Undecided { ids: Vec<String>, reason: String },
 }
 
 struct ScopePlan<'a, 'o> {
@@ -143,6 +149,8 @@ struct ScopePlan<'a, 'o> {
     base: String,
     ctx: &'a Context<'a>,
     out: &'o mut Draft,
+    /// The ids of the live services listed as duplicates (not unmanaged too).
+    duplicates: BTreeSet<String>,
 }
 
 impl<'a> ScopePlan<'a, '_> {
@@ -171,7 +179,14 @@ impl<'a> ScopePlan<'a, '_> {
             let matches = by_description
                 .get(address.name.as_str())
                 .map_or(&[][..], Vec::as_slice);
-            let parent = match matches {
+            let mut matches = matches.to_vec();
+            matches.sort_by(|a, b| oldest_first((&a.created_at, &a.id), (&b.created_at, &b.id)));
+            if let [managed, twins @ ..] = matches.as_slice() {
+                for twin in twins {
+                    self.duplicate_service(address, managed, twin);
+                }
+            }
+            let parent = match &matches[..matches.len().min(1)] {
                 [] => {
                     let identity = [
                         ("spec.project", json!(spec.project)),
@@ -191,7 +206,7 @@ impl<'a> ScopePlan<'a, '_> {
                     );
                     match action_for(&fields) {
                         None => {
-                            self.out.unchanged.push(address.clone());
+                            self.settle_service(address, spec, live);
                             Parent::Existing {
                                 live,
                                 changed: false,
@@ -231,42 +246,9 @@ impl<'a> ScopePlan<'a, '_> {
                         }
                     }
                 }
-                many => {
-                    let ids: Vec<String> = many.iter().map(|s| s.id.clone()).collect();
-                    let reason = format!(
-                        "{} live services are named {} in {}: {}",
-                        ids.len(),
-                        address.name,
-                        self.scope,
-                        ids.join(", ")
-                    );
-                    self.out.error(
-                        address,
-                        "metadata.name",
-                        format!("{reason}; rename or delete all but one"),
-                    );
-                    Parent::Undecided { ids, reason }
-                }
+                _ => unreachable!("at most one managed service"),
             };
             parents.insert(address.name.clone(), parent);
-        }
-        let undecided: Vec<(String, String)> = parents
-            .iter()
-            .filter_map(|(name, p)| match p {
-                Parent::Undecided { reason, .. } => Some((name.clone(), reason.clone())),
-                _ => None,
-            })
-            .collect();
-        for (name, reason) in undecided {
-            let address = Address {
-                kind: Kind::DatabaseService,
-                name,
-            };
-            self.out.unknown(
-                self.scope.clone(),
-                format!("ambiguous: {reason}"),
-                vec![address],
-            );
         }
         parents
     }
@@ -314,11 +296,6 @@ impl<'a> ScopePlan<'a, '_> {
                 continue;
             };
             let (live, changed) = match parent {
-                Parent::Undecided { reason, .. } => {
-                    let reason = format!("its service {service} is ambiguous: {reason}");
-                    unknown.entry(reason).or_default().push(address.clone());
-                    continue;
-                }
                 Parent::New => {
                     self.create_user(address, spec, "{id}", vec![service]);
                     continue;
@@ -346,20 +323,27 @@ impl<'a> ScopePlan<'a, '_> {
                 }
             };
             let depends_on = if changed { vec![service] } else { vec![] };
-            let found = live_users.iter().find(|u| {
-                !is_leaving(&u.status) && normalise::username(engine, &u.username) == username
-            });
-            let Some(user) = found else {
+            let mut found: Vec<&LiveUser> = live_users
+                .iter()
+                .filter(|u| {
+                    !is_leaving(&u.status) && normalise::username(engine, &u.username) == username
+                })
+                .collect();
+            found.sort_by(|a, b| oldest_first((&a.created_at, &a.id), (&b.created_at, &b.id)));
+            let Some((&user, twins)) = found.split_first() else {
                 self.create_user(address, spec, &live.id, depends_on);
                 continue;
             };
+            for twin in twins {
+                self.duplicate_user(address, live, user, twin);
+            }
             let fields = diff::diff(
                 &live_user(engine, user),
                 &desired_user(engine, spec),
                 &USER_RULES,
             );
             if fields.is_empty() {
-                self.out.unchanged.push(address.clone());
+                self.out.settled(address, &user.id, &user.status);
                 continue;
             }
             let body = json!({ "roles": normalise::roles(&spec.roles) });
@@ -388,13 +372,13 @@ impl<'a> ScopePlan<'a, '_> {
         parents: &BTreeMap<String, Parent<'a>>,
         named: &BTreeMap<String, BTreeSet<String>>,
     ) {
-        let claimed: BTreeSet<&str> = parents
+        let claimed: BTreeSet<String> = parents
             .values()
-            .flat_map(|p| match p {
-                Parent::New => vec![],
-                Parent::Replaced(live) | Parent::Existing { live, .. } => vec![live.id.as_str()],
-                Parent::Undecided { ids, .. } => ids.iter().map(String::as_str).collect(),
+            .filter_map(|p| match p {
+                Parent::New => None,
+                Parent::Replaced(live) | Parent::Existing { live, .. } => Some(live.id.clone()),
             })
+            .chain(self.duplicates.iter().cloned())
             .collect();
         let mut present = present.to_vec();
         present.sort_by(|a, b| (&a.description, &a.id).cmp(&(&b.description, &b.id)));
@@ -416,7 +400,7 @@ impl<'a> ScopePlan<'a, '_> {
                     }
                     continue;
                 }
-                _ if claimed.contains(live.id.as_str()) => continue,
+                _ if claimed.contains(&live.id) => continue,
                 _ => self.unmanaged_users(live, &BTreeSet::new()),
             };
             let address = Address {
@@ -543,6 +527,74 @@ impl<'a> ScopePlan<'a, '_> {
             calls.push(call("PUT", self.service_path("{id}"), Some(body)));
         }
         calls
+    }
+
+    /// A service left as it is: unchanged, and in progress while the API still works on it
+    /// (its status, or an IP entry not `READY` yet when the manifest owns the list).
+    fn settle_service(
+        &mut self,
+        address: &Address,
+        spec: &DatabaseServiceSpec,
+        live: &LiveService,
+    ) {
+        let ip_pending = spec.ip_restrictions.is_some()
+            && live
+                .ip_restrictions
+                .iter()
+                .any(|e| !e.status.eq_ignore_ascii_case("READY"));
+        let busy = normalise::is_busy(&live.status);
+        let status = if ip_pending && !busy {
+            "ipRestrictions PENDING"
+        } else {
+            live.status.as_str()
+        };
+        self.out
+            .settled_unless(address, &live.id, status, busy || ip_pending);
+    }
+
+    /// `twin` has the identity of `managed`, the service of `address`, and is younger: listed
+    /// as a duplicate, deleted under prune (its users with it).
+    fn duplicate_service(&mut self, address: &Address, managed: &LiveService, twin: &LiveService) {
+        self.duplicates.insert(twin.id.clone());
+        let duplicate = Duplicate {
+            kind: Kind::DatabaseService,
+            scope: self.scope.clone(),
+            id: twin.id.clone(),
+            created_at: twin.created_at.clone(),
+            of: address.clone(),
+            of_id: managed.id.clone(),
+            of_created_at: managed.created_at.clone(),
+        };
+        let path = self.service_path(&twin.id);
+        let deleted = self
+            .out
+            .duplicate(self.ctx, duplicate, vec![call("DELETE", path, None)]);
+        if let Some(deleted) = deleted {
+            self.protected(&deleted, twin, "delete");
+        }
+    }
+
+    /// `twin` has the identity of `managed`, the user of `address` on `service`, and is
+    /// younger: listed as a duplicate, deleted under prune.
+    fn duplicate_user(
+        &mut self,
+        address: &Address,
+        service: &LiveService,
+        managed: &LiveUser,
+        twin: &LiveUser,
+    ) {
+        let duplicate = Duplicate {
+            kind: Kind::DatabaseUser,
+            scope: self.scope.clone(),
+            id: twin.id.clone(),
+            created_at: twin.created_at.clone(),
+            of: address.clone(),
+            of_id: managed.id.clone(),
+            of_created_at: managed.created_at.clone(),
+        };
+        let path = self.user_path(&service.id, &twin.id);
+        self.out
+            .duplicate(self.ctx, duplicate, vec![call("DELETE", path, None)]);
     }
 
     /// A warning when the live service is protected against deletion.

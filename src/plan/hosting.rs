@@ -59,6 +59,10 @@ impl Family for Hostings {
         ]
     }
 
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::Hosting { .. })
+    }
+
     fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
         let hosting = match &resource.spec {
             Spec::HostingAttachedDomain(spec) => &spec.hosting,
@@ -179,7 +183,7 @@ impl ScopePlan<'_, '_> {
                 Some(live) => {
                     let fields = diff::diff(&live_domain(live), &desired, &DOMAIN_RULES);
                     if fields.is_empty() {
-                        self.out.unchanged.push(address.clone());
+                        self.out.settled(address, &live.domain, &live.status);
                         continue;
                     }
                     let body = domain_body(spec, Some(&fields));
@@ -320,7 +324,7 @@ impl ScopePlan<'_, '_> {
                         let covered: BTreeSet<String> =
                             live.domains.iter().map(|d| normalise::domain(d)).collect();
                         if needs.domains.is_subset(&covered) {
-                            self.out.unchanged.push(address.clone());
+                            self.out.settled(address, self.hosting, &live.status);
                             return;
                         }
                         let wanted: BTreeSet<&String> =
@@ -336,7 +340,7 @@ impl ScopePlan<'_, '_> {
                         change(address, Action::Update, fields, calls, id, needs.after)
                     }
                     _ => {
-                        self.out.unchanged.push(address.clone());
+                        self.out.settled(address, self.hosting, &live.status);
                         return;
                     }
                 }
@@ -393,7 +397,7 @@ impl ScopePlan<'_, '_> {
             let desired = desired_database(spec, Some(live));
             let mut fields = diff::diff(&live_database(live), &desired, &DATABASE_RULES);
             let Some(action) = action_for(&fields) else {
-                self.out.unchanged.push(address.clone());
+                self.out.settled(address, &live.name, &live.status);
                 continue;
             };
             fields.push(diff::sensitive("spec.password"));

@@ -54,6 +54,11 @@ pub fn plan(manifests: &ManifestSet, live: &LiveState, options: &PlanOptions) ->
     let mut draft = Draft::default();
     for family in FAMILIES {
         let mut by_scope: BTreeMap<Scope, Vec<&Resource>> = BTreeMap::new();
+        // A managed scope no manifest names any more (its last manifest removed, or declared
+        // in `reconcile.yaml`) is still planned: its objects are unmanaged, deleted under prune.
+        for scope in live.scopes.keys().filter(|s| family.owns(s)) {
+            by_scope.entry(scope.clone()).or_default();
+        }
         let resources = manifests
             .resources
             .iter()
@@ -68,10 +73,12 @@ pub fn plan(manifests: &ManifestSet, live: &LiveState, options: &PlanOptions) ->
             let addresses = || resources.iter().map(|r| r.address.clone()).collect();
             match live.scopes.get(&scope) {
                 Some(ScopeState::Known(live_scope)) => {
-                    family.plan_scope(&scope, live_scope, &resources, &ctx, &mut draft)
+                    let before = draft.mark();
+                    family.plan_scope(&scope, live_scope, &resources, &ctx, &mut draft);
+                    draft.block_if_unknown(&scope, before);
                 }
                 Some(ScopeState::Unknown { reason }) => {
-                    draft.unknown(scope.clone(), reason.clone(), addresses())
+                    draft.unknown_scope(scope.clone(), reason.clone(), addresses())
                 }
                 None => draft.unknown(
                     scope.clone(),
@@ -89,6 +96,9 @@ pub fn plan(manifests: &ManifestSet, live: &LiveState, options: &PlanOptions) ->
 /// One API family: the kinds it plans, where they live, and how one known scope is planned.
 trait Family: Sync {
     fn kinds(&self) -> &'static [Kind];
+
+    /// True for the scopes of this family.
+    fn owns(&self, scope: &Scope) -> bool;
 
     /// The scope `resource` lives in; an error finding when it cannot be placed (a reference
     /// validation should have caught).
@@ -145,11 +155,78 @@ struct Draft {
     unchanged: Vec<Address>,
     unmanaged: Vec<Unmanaged>,
     unknown: Vec<UnknownScope>,
+    duplicates: Vec<Duplicate>,
+    in_progress: Vec<InProgress>,
     warnings: Vec<Finding>,
     errors: Vec<Finding>,
 }
 
+/// How far a draft had got: `Draft::mark`, for `Draft::block_if_unknown`.
+struct Mark {
+    changes: usize,
+    unknown: usize,
+    in_progress: usize,
+}
+
 impl Draft {
+    fn mark(&self) -> Mark {
+        Mark {
+            changes: self.changes.len(),
+            unknown: self.unknown.len(),
+            in_progress: self.in_progress.len(),
+        }
+    }
+
+    /// Nothing is created, updated or deleted in a scope with anything unknown or ambiguous
+    /// in it (unreadable users, twins of undecidable identity, one identity named twice): the
+    /// changes planned there since `before` are withdrawn and listed as affected by the first
+    /// unknown entry of the scope.
+    fn block_if_unknown(&mut self, scope: &Scope, before: Mark) {
+        let Some(first) = self.unknown[before.unknown..]
+            .iter()
+            .position(|u| &u.scope == scope)
+        else {
+            return;
+        };
+        let withdrawn: Vec<Change> = self.changes.drain(before.changes..).collect();
+        self.in_progress.truncate(before.in_progress);
+        let entry = &mut self.unknown[before.unknown + first];
+        entry
+            .affected
+            .extend(withdrawn.into_iter().map(|c| c.address));
+        entry.affected.sort();
+        entry.affected.dedup();
+    }
+
+    /// A scope that could not be read: listed even when no manifest names anything in it (a
+    /// managed scope whose objects cannot be checked is never "in sync").
+    fn unknown_scope(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
+        affected.sort();
+        self.unknown.push(UnknownScope {
+            scope,
+            reason,
+            affected,
+        });
+    }
+
+    /// A resource whose live object already matches; listed in progress too while the API
+    /// is still working on it (`status` as the API shows it).
+    fn settled(&mut self, address: &Address, id: &str, status: &str) {
+        self.settled_unless(address, id, status, normalise::is_busy(status));
+    }
+
+    /// `settled`, in progress when `busy` says so.
+    fn settled_unless(&mut self, address: &Address, id: &str, status: &str, busy: bool) {
+        self.unchanged.push(address.clone());
+        if busy {
+            self.in_progress.push(InProgress {
+                address: address.clone(),
+                id: id.to_string(),
+                status: status.to_string(),
+            });
+        }
+    }
+
     fn unknown(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
         if affected.is_empty() {
             return;
@@ -181,6 +258,36 @@ impl Draft {
         }
     }
 
+    /// A younger twin of a managed object: a delete under prune (whose address,
+    /// `KIND/NAME#ID`, is returned), otherwise a `duplicates` entry.
+    fn duplicate(
+        &mut self,
+        ctx: &Context,
+        duplicate: Duplicate,
+        calls: Vec<PlannedCall>,
+    ) -> Option<Address> {
+        if !ctx.options.prune {
+            self.duplicates.push(duplicate);
+            return None;
+        }
+        let address = Address {
+            kind: duplicate.kind,
+            name: format!("{}#{}", duplicate.of.name, duplicate.id),
+        };
+        let reason = duplicate_reason(&duplicate);
+        let id = Some(duplicate.id);
+        let delete = change(
+            &address,
+            Action::Delete { reason },
+            vec![],
+            calls,
+            id,
+            vec![],
+        );
+        self.changes.push(delete);
+        Some(address)
+    }
+
     fn error(&mut self, address: &Address, field: &str, message: String) {
         self.errors.push(Finding {
             address: address.clone(),
@@ -200,6 +307,30 @@ impl Draft {
 
 /// The reason on every prune delete.
 const NO_MANIFEST: &str = "no manifest names it";
+
+/// `duplicate of KIND/NAME (id ID, created at TIME)`: why a twin is listed or deleted.
+pub fn duplicate_reason(duplicate: &Duplicate) -> String {
+    let created = if duplicate.of_created_at.is_empty() {
+        String::new()
+    } else {
+        format!(", created at {}", duplicate.of_created_at)
+    };
+    format!(
+        "duplicate of {} (id {}{created})",
+        duplicate.of, duplicate.of_id
+    )
+}
+
+/// The order of twins: the oldest `createdAt` first (RFC 3339 compared as instants; a missing
+/// or unreadable one last), then the id.
+fn oldest_first(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+    let instant = |created: &str| chrono::DateTime::parse_from_rfc3339(created).ok();
+    let key = |(created, id): (&str, &str)| {
+        let at = instant(created);
+        (at.is_none(), at, created.to_string(), id.to_string())
+    };
+    key(a).cmp(&key(b))
+}
 
 fn change(
     address: &Address,

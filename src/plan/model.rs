@@ -22,6 +22,16 @@ pub struct Plan {
     pub unmanaged: Vec<Unmanaged>,
     /// Scopes that could not be read: nothing is created or deleted there.
     pub unknown: Vec<UnknownScope>,
+    /// Live objects sharing a managed object's identity (two services described the same, two
+    /// users with one username): the oldest is managed, these are listed (deleted under
+    /// `--prune`). Absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<Duplicate>,
+    /// Managed objects the API is still working on (`CREATING`, `UPDATING`, `PENDING`,
+    /// `DELETING`, a hosting task): apply waits for them; not converged yet. Absent from the
+    /// JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_progress: Vec<InProgress>,
     /// Lifecycle and other warnings (deprecated versions, end of sale, ...).
     pub warnings: Vec<Finding>,
     /// Preflight failures (offer not in the catalogue, ...): the plan cannot be applied.
@@ -54,6 +64,12 @@ impl Plan {
     /// True when applying would change something (drift).
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
+    }
+
+    /// True when the live state is not settled yet: changes to make, or managed objects the
+    /// API is still working on (what `--detailed-exitcode` exits 2 for).
+    pub fn is_unsettled(&self) -> bool {
+        self.has_changes() || !self.in_progress.is_empty()
     }
 }
 
@@ -137,6 +153,34 @@ pub struct Unmanaged {
     pub id: String,
     /// A human label (a service's description, a username, ...).
     pub label: String,
+}
+
+/// A live object with the identity of a managed one, younger than it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Duplicate {
+    pub kind: crate::manifest::model::Kind,
+    pub scope: Scope,
+    /// The duplicate's live id.
+    pub id: String,
+    /// Its creation time as the API shows it (empty when the API shows none).
+    pub created_at: String,
+    /// The manifest resource whose managed object it duplicates.
+    pub of: Address,
+    /// The managed object's id and creation time.
+    pub of_id: String,
+    pub of_created_at: String,
+}
+
+/// A managed object the API is still working on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InProgress {
+    pub address: Address,
+    /// The live id (service or user id, domain, database name, stack id).
+    pub id: String,
+    /// The status as the API shows it (`CREATING`, `creating`, `ipRestrictions PENDING`, ...).
+    pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

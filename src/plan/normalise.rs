@@ -123,6 +123,23 @@ pub fn is_leaving(status: &str) -> bool {
     status.eq_ignore_ascii_case("deleting")
 }
 
+/// A status on the way to `READY` / `created` / `running`: the API is still working on the
+/// object (database `CREATING`, `PENDING`, `UPDATING`; a hosting task; a stack `creating`).
+pub fn is_busy(status: &str) -> bool {
+    const BUSY: &[&str] = &[
+        "creating",
+        "pending",
+        "updating",
+        "importing",
+        "regenerating",
+        "checking",
+        "dumping",
+        "optimizing",
+        "restoring",
+    ];
+    BUSY.iter().any(|busy| status.eq_ignore_ascii_case(busy))
+}
+
 /// `active` / `none` flags: a live `None` reads as `none`.
 pub fn flag(value: Option<&str>) -> String {
     value.unwrap_or("none").to_ascii_lowercase()

@@ -97,6 +97,10 @@ impl Family for Stacks {
         &[Kind::ManagedStackMysql]
     }
 
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::StackMysql)
+    }
+
     fn scope_of(&self, _: &Resource, _: &Context) -> Result<Scope, Finding> {
         Ok(Scope::StackMysql)
     }
@@ -143,7 +147,7 @@ impl Family for Stacks {
                 Some(live) if pin.as_deref() == Some(live.id.as_str()) => {
                     let fields = diff::diff(&live_fields(live), &desired(spec), &RULES);
                     match action_for(&fields) {
-                        None => out.unchanged.push(address.clone()),
+                        None => settled(out, address, live),
                         Some(action) => {
                             let calls = vec![
                                 call("DELETE", format!("{PATH}/{}", live.id), None),
@@ -166,7 +170,7 @@ impl Family for Stacks {
                             ),
                         );
                     }
-                    out.unchanged.push(address.clone());
+                    settled(out, address, live);
                 }
                 None => {
                     if let Some(pin) = &pin {
@@ -223,4 +227,10 @@ fn live_fields(live: &LiveStack) -> Fields {
     let mut fields = Fields::default();
     fields.set("spec.nodes", live.nodes);
     fields
+}
+
+/// An unchanged stack, in progress while it is not `active` yet.
+fn settled(out: &mut Draft, address: &Address, live: &LiveStack) {
+    let status = if live.active { "active" } else { "building" };
+    out.settled_unless(address, &live.id, status, !live.active);
 }

@@ -20,6 +20,8 @@ pub(super) fn finish(draft: Draft, digests: BTreeMap<String, String>) -> Plan {
         mut unchanged,
         mut unmanaged,
         mut unknown,
+        mut duplicates,
+        mut in_progress,
         mut warnings,
         mut errors,
     } = draft;
@@ -47,6 +49,10 @@ pub(super) fn finish(draft: Draft, digests: BTreeMap<String, String>) -> Plan {
     unchanged.dedup();
     unmanaged.sort_by(|a, b| (a.kind, &a.scope, &a.id).cmp(&(b.kind, &b.scope, &b.id)));
     unknown.sort_by(|a, b| (&a.scope, &a.reason).cmp(&(&b.scope, &b.reason)));
+    duplicates
+        .sort_by(|a, b| (a.kind, &a.scope, &a.of, &a.id).cmp(&(b.kind, &b.scope, &b.of, &b.id)));
+    in_progress.sort_by(|a, b| (&a.address, &a.id).cmp(&(&b.address, &b.id)));
+    in_progress.dedup();
     for findings in [&mut warnings, &mut errors] {
         findings.sort_by(|a, b| {
             (&a.address, &a.field, &a.message).cmp(&(&b.address, &b.field, &b.message))
@@ -58,6 +64,8 @@ pub(super) fn finish(draft: Draft, digests: BTreeMap<String, String>) -> Plan {
         unchanged,
         unmanaged,
         unknown,
+        duplicates,
+        in_progress,
         warnings,
         errors,
         digests,

@@ -373,7 +373,9 @@ async fn reads_exactly_the_touched_scopes_with_the_minimum_calls() {
         ),
         ("billing-db", "SBG", 2)
     );
-    assert_eq!(postgres[0].users, None, "no DatabaseUser names billing-db");
+    // Named by a manifest: its users are read even though no DatabaseUser names it, so a
+    // user whose last manifest was removed is listed (issue 9, item 3).
+    assert_eq!(usernames(&postgres[0]), ["avnadmin"]);
 
     // One catalogue, for the one project.
     assert_eq!(
@@ -448,17 +450,24 @@ async fn reads_exactly_the_touched_scopes_with_the_minimum_calls() {
 
     // The minimum the API forces, each call once.
     let mongodb_calls = 1 + mongo.len() + (1 + usernames(orders_db).len());
-    let postgresql_calls = 1 + postgres.len();
+    let postgresql_calls = 1 + postgres.len() + (1 + usernames(&postgres[0]).len());
     let catalogue_calls = 1;
+    // The project's index of every engine's services (every id already read: no get).
+    let index_calls = 1;
     let hosting_calls = 1 // the service
         + 1 + hosting.attached_domains.len()
         + 1 + 1 // ssl, ssl/domains
         + 1 + hosting.databases.len();
     let stack_calls = 1 + stacks.len();
-    let minimum = mongodb_calls + postgresql_calls + catalogue_calls + hosting_calls + stack_calls;
-    assert_eq!((mongodb_calls, postgresql_calls), (6, 2));
+    let minimum = mongodb_calls
+        + postgresql_calls
+        + catalogue_calls
+        + index_calls
+        + hosting_calls
+        + stack_calls;
+    assert_eq!((mongodb_calls, postgresql_calls), (6, 4));
     assert_eq!(state.calls, minimum);
-    assert_eq!(state.calls, 20, "the measured count of this world");
+    assert_eq!(state.calls, 23, "the measured count of this world");
 }
 
 /// With `Answers` (apply's run), a read asks only for what they do not hold: the same read
@@ -478,8 +487,9 @@ async fn a_read_with_answers_asks_only_for_what_they_do_not_hold() {
     let first = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
         .await
         .expect("the live read");
-    // A list, a get, the user list, its users (admin + orders-app), the availability.
-    assert_eq!(first.calls, 6);
+    // A list, a get, the user list, its users (admin + orders-app), the availability, the
+    // project's index.
+    assert_eq!(first.calls, 7);
     let again = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
         .await
         .expect("the live read");
@@ -492,7 +502,10 @@ async fn a_read_with_answers_asks_only_for_what_they_do_not_hold() {
     let after = live::read_with(&client, &set, PARALLELISM, false, Some(&answers))
         .await
         .expect("the live read");
-    assert_eq!(after.calls, 2, "the list and the new service");
+    assert_eq!(
+        after.calls, 3,
+        "the list, the new service and the project's index (a create forgets it)"
+    );
     let scope = database_scope("p1", "mongodb");
     assert_eq!(services(&after, &scope).len(), 2);
     assert_eq!(usernames(&services(&after, &scope)[0]).len(), 2);
@@ -584,6 +597,7 @@ async fn users_the_credentials_may_not_read_stop_the_read() {
             ("GET", readable_users.as_str()),
             ("GET", locked_service.as_str()),
             ("GET", "/cloud/project/p1/database/availability"),
+            ("GET", "/cloud/project/p1/database/service"),
         ],
     )
     .await;
@@ -620,7 +634,10 @@ async fn a_failing_api_makes_every_scope_unknown_and_leaves_the_catalogue_out() 
         .await
         .expect("the live read");
 
-    assert_eq!(scope_set(&state), live::scopes(&set));
+    // Every scope, and the engines no manifest names in p1 (its index could not be read).
+    let mut expected = live::scopes(&set);
+    expected.insert(database_scope("p1", live::ANY_ENGINE));
+    assert_eq!(scope_set(&state), expected);
     for scope in state.scopes.keys() {
         let reason = unknown_reason(&state, scope);
         assert!(reason.contains("returned 500"), "{scope}: {reason}");
@@ -888,9 +905,10 @@ async fn under_prune_the_users_of_unnamed_services_are_read_and_deleted_first() 
         .iter()
         .find(|s| s.description == "orders-db")
         .unwrap();
-    assert!(
-        orders.users.is_none(),
-        "a named service without user manifests keeps its users unmanaged"
+    assert_eq!(
+        usernames(orders),
+        ["admin@admin"],
+        "a named service without user manifests has its users read too"
     );
 
     let plan = reconcile::plan::plan(

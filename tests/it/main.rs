@@ -55,3 +55,5 @@ mod errors;
 
 // hostile input refused cheaply: alias bombs, floods of problems, special files, dot segments, proxies
 mod hostile;
+// managed scopes against the sandbox binary: twins, scopes without manifests, in progress
+mod scopes_e2e;

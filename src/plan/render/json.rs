@@ -55,7 +55,7 @@ fn counts(plan: &Plan) -> Value {
         .iter()
         .filter(|c| matches!(c.action, Action::Replace { .. }))
         .count();
-    json!({
+    let mut counts = json!({
         "create": create,
         "update": update,
         "replace": replace,
@@ -65,7 +65,17 @@ fn counts(plan: &Plan) -> Value {
         "unknown": plan.unknown.len(),
         "warnings": plan.warnings.len(),
         "errors": plan.errors.len(),
-    })
+    });
+    // Only when there are some, so that a plan without them reads exactly as before.
+    for (key, n) in [
+        ("duplicates", plan.duplicates.len()),
+        ("inProgress", plan.in_progress.len()),
+    ] {
+        if n > 0 {
+            counts[key] = json!(n);
+        }
+    }
+    counts
 }
 
 /// `"resource": "Kind/name"` first in every change, for `jq '.changes[].resource'`.
@@ -108,6 +118,65 @@ mod tests {
         assert!(password.sensitive);
         password.new = Some(json!(SENSITIVE));
         assert_eq!(*masked(&everything), everything);
+    }
+
+    #[test]
+    fn duplicates_and_in_progress_are_listed_and_counted() {
+        let plan = unsettled();
+        let value = json(&plan);
+        insta::assert_json_snapshot!(value["counts"], @r#"
+            {
+              "create": 0,
+              "update": 0,
+              "replace": 0,
+              "delete": 0,
+              "unchanged": 2,
+              "unmanaged": 1,
+              "unknown": 0,
+              "warnings": 0,
+              "errors": 0,
+              "duplicates": 1,
+              "inProgress": 1
+            }
+            "#);
+        insta::assert_json_snapshot!((&value["duplicates"], &value["inProgress"]), @r#"
+            [
+              [
+                {
+                  "kind": "DatabaseService",
+                  "scope": {
+                    "type": "database",
+                    "project": "p1",
+                    "engine": "mongodb"
+                  },
+                  "id": "7b1c",
+                  "createdAt": "2026-01-01T10:00:05Z",
+                  "of": {
+                    "kind": "DatabaseService",
+                    "name": "orders-db"
+                  },
+                  "ofId": "5f0c",
+                  "ofCreatedAt": "2026-01-01T10:00:00Z"
+                }
+              ],
+              [
+                {
+                  "address": {
+                    "kind": "DatabaseService",
+                    "name": "billing-db"
+                  },
+                  "id": "77aa",
+                  "status": "CREATING"
+                }
+              ]
+            ]
+            "#);
+        let read: Plan = serde_json::from_value(value).unwrap();
+        assert_eq!(read, plan);
+        // Without any, the keys are absent: a plan without them reads exactly as before.
+        let quiet = json(&in_sync());
+        assert!(quiet.get("duplicates").is_none() && quiet.get("inProgress").is_none());
+        assert!(quiet["counts"].get("inProgress").is_none());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! then the unknown scopes, unmanaged objects, warnings and errors.
 
 use super::{
-    action_name, call_line, field_lines, forced_by_unlisted, header, plural, summary,
-    unmanaged_line, wave_number,
+    action_name, call_line, duplicate_line, field_lines, forced_by_unlisted, header,
+    in_progress_line, plural, summary, unmanaged_line, wave_number,
 };
 use crate::plan::model::{Action, Change, Plan};
 use std::fmt::Write;
@@ -134,6 +134,22 @@ fn sections(out: &mut String, plan: &Plan) {
             let _ = writeln!(out, "- {}", escape(&unmanaged_line(object)));
         }
     }
+    if !plan.duplicates.is_empty() {
+        out.push_str(
+            "\n#### Duplicates\n\nTwins of a managed object (the oldest is managed); kept unless `--prune`.\n\n",
+        );
+        for duplicate in &plan.duplicates {
+            let _ = writeln!(out, "- {}", escape(&duplicate_line(duplicate)));
+        }
+    }
+    if !plan.in_progress.is_empty() {
+        out.push_str(
+            "\n#### In progress\n\nThe API is still working on them; apply waits for them.\n\n",
+        );
+        for object in &plan.in_progress {
+            let _ = writeln!(out, "- {}", escape(&in_progress_line(object)));
+        }
+    }
     if !plan.warnings.is_empty() {
         out.push_str("\n#### Warnings\n\n");
         for finding in &plan.warnings {
@@ -209,6 +225,33 @@ fn fence(lang: &str, body: &str) -> String {
 mod tests {
     use super::*;
     use crate::plan::render::fixtures::*;
+
+    #[test]
+    fn duplicates_and_in_progress_have_their_sections() {
+        insta::assert_snapshot!(markdown(&unsettled(), false), @r#"
+            **Plan: 0 to create, 0 to update, 0 to delete. 1 object still in progress: apply waits for it. 1 live object named by no manifest: kept unless --prune. 1 duplicate: kept unless --prune.**
+
+            2 resources unchanged.
+
+            #### Unmanaged objects
+
+            Live, named by no manifest; kept unless `--prune`.
+
+            - DatabaseService "orders-db-copy" (id 9d2e) in database mongodb in project p1
+
+            #### Duplicates
+
+            Twins of a managed object (the oldest is managed); kept unless `--prune`.
+
+            - DatabaseService "orders-db" (id 7b1c, created at 2026-01-01T10:00:05Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id 5f0c, created at 2026-01-01T10:00:00Z)
+
+            #### In progress
+
+            The API is still working on them; apply waits for them.
+
+            - DatabaseService/billing-db (id 77aa): CREATING
+            "#);
+    }
 
     #[test]
     fn every_action_and_section() {

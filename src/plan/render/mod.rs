@@ -16,7 +16,9 @@ pub use json::json;
 pub use markdown::markdown;
 pub use text::{text, TextOptions};
 
-use super::model::{Action, Change, FieldChange, Plan, PlannedCall, Unmanaged};
+use super::model::{
+    Action, Change, Duplicate, FieldChange, InProgress, Plan, PlannedCall, Unmanaged,
+};
 use serde_json::Value;
 
 /// What a secret is shown as, in every format.
@@ -27,7 +29,10 @@ pub const SENSITIVE: &str = "(sensitive)";
 /// unappliable (errors). The last line of the text plan, the first of the Markdown one, and
 /// `summary` in the JSON one.
 pub fn summary(plan: &Plan) -> String {
-    let mut line = if plan.has_changes() {
+    let loose = !plan.unmanaged.is_empty() || !plan.duplicates.is_empty();
+    let mut line = if plan.has_changes()
+        || (plan.unknown.is_empty() && (loose || !plan.in_progress.is_empty()))
+    {
         let (create, update, delete) = plan.counts();
         format!("Plan: {create} to create, {update} to update, {delete} to delete.")
     } else if plan.unknown.is_empty() {
@@ -35,6 +40,28 @@ pub fn summary(plan: &Plan) -> String {
     } else {
         "No changes in the scopes that could be read.".to_string()
     };
+    if !plan.in_progress.is_empty() {
+        let n = plan.in_progress.len();
+        line.push_str(&format!(
+            " {} still in progress: apply waits for {}.",
+            plural(n, "object", "objects"),
+            if n == 1 { "it" } else { "them" }
+        ));
+    }
+    if !plan.has_changes() && plan.unknown.is_empty() {
+        if !plan.unmanaged.is_empty() {
+            line.push_str(&format!(
+                " {} named by no manifest: kept unless --prune.",
+                plural(plan.unmanaged.len(), "live object", "live objects")
+            ));
+        }
+        if !plan.duplicates.is_empty() {
+            line.push_str(&format!(
+                " {}: kept unless --prune.",
+                plural(plan.duplicates.len(), "duplicate", "duplicates")
+            ));
+        }
+    }
     if !plan.unknown.is_empty() {
         let n = plan.unknown.len();
         line.push_str(&format!(
@@ -228,6 +255,29 @@ pub(crate) fn unmanaged_line(object: &Unmanaged) -> String {
             object.kind, object.label, object.id, object.scope
         )
     }
+}
+
+/// `DatabaseService "orders-db" (id 9d2e, created at T) in SCOPE: duplicate of
+/// DatabaseService/orders-db (id 5f0c, created at T)`.
+pub(crate) fn duplicate_line(duplicate: &Duplicate) -> String {
+    let created = if duplicate.created_at.is_empty() {
+        String::new()
+    } else {
+        format!(", created at {}", duplicate.created_at)
+    };
+    format!(
+        "{} {:?} (id {}{created}) in {}: {}",
+        duplicate.kind,
+        duplicate.of.name,
+        duplicate.id,
+        duplicate.scope,
+        super::duplicate_reason(duplicate)
+    )
+}
+
+/// `DatabaseService/orders-db (id 5f0c): CREATING`.
+pub(crate) fn in_progress_line(object: &InProgress) -> String {
+    format!("{} (id {}): {}", object.address, object.id, object.status)
 }
 
 /// Hand-built plans covering every action and section, shared by the renderers' tests.
@@ -437,6 +487,37 @@ pub(crate) mod fixtures {
             ]
             .into_iter()
             .collect(),
+            ..Plan::default()
+        }
+    }
+
+    /// No change to make, but a twin of a service, a live object no manifest names and a
+    /// service still being created.
+    pub fn unsettled() -> Plan {
+        let orders = address(Kind::DatabaseService, "orders-db");
+        Plan {
+            unchanged: vec![orders.clone(), address(Kind::DatabaseService, "billing-db")],
+            unmanaged: vec![Unmanaged {
+                kind: Kind::DatabaseService,
+                scope: mongodb(),
+                id: "9d2e".into(),
+                label: "orders-db-copy".into(),
+            }],
+            duplicates: vec![Duplicate {
+                kind: Kind::DatabaseService,
+                scope: mongodb(),
+                id: "7b1c".into(),
+                created_at: "2026-01-01T10:00:05Z".into(),
+                of: orders.clone(),
+                of_id: "5f0c".into(),
+                of_created_at: "2026-01-01T10:00:00Z".into(),
+            }],
+            in_progress: vec![InProgress {
+                address: address(Kind::DatabaseService, "billing-db"),
+                id: "77aa".into(),
+                status: "CREATING".into(),
+            }],
+            ..Plan::default()
         }
     }
 

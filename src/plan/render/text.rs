@@ -5,8 +5,8 @@
 //! reads the same without it.
 
 use super::{
-    call_line, field_lines, forced_by_unlisted, header, plural, summary, unmanaged_line,
-    wave_count, wave_number,
+    call_line, duplicate_line, field_lines, forced_by_unlisted, header, in_progress_line, plural,
+    summary, unmanaged_line, wave_count, wave_number,
 };
 use crate::plan::model::{Action, Change, Plan};
 use owo_colors::{OwoColorize, Style};
@@ -121,6 +121,25 @@ fn sections(out: &mut String, plan: &Plan, paint: Paint) {
         );
         for object in &plan.unmanaged {
             let _ = writeln!(out, "  * {}", unmanaged_line(object));
+        }
+    }
+    if !plan.duplicates.is_empty() {
+        title(
+            out,
+            "Duplicates (twins of a managed object, the oldest is managed; kept unless --prune):",
+        );
+        for duplicate in &plan.duplicates {
+            let _ = writeln!(out, "  * {}", duplicate_line(duplicate));
+        }
+    }
+    if !plan.in_progress.is_empty() {
+        title(
+            out,
+            "In progress (the API is still working on them; apply waits for them):",
+        );
+        for object in &plan.in_progress {
+            let mark = paint.apply(">", Style::new().yellow());
+            let _ = writeln!(out, "  {mark} {}", in_progress_line(object));
         }
     }
     if !plan.warnings.is_empty() {
@@ -322,6 +341,24 @@ mod tests {
         No changes. Live state matches the manifests.
         ");
         insta::assert_snapshot!(plain(&Plan::default()), @"No changes. Live state matches the manifests.");
+    }
+
+    #[test]
+    fn duplicates_unmanaged_and_in_progress_are_never_no_changes() {
+        insta::assert_snapshot!(plain(&unsettled()), @r#"
+            2 resources unchanged.
+
+            Unmanaged objects (live, named by no manifest; kept unless --prune):
+              * DatabaseService "orders-db-copy" (id 9d2e) in database mongodb in project p1
+
+            Duplicates (twins of a managed object, the oldest is managed; kept unless --prune):
+              * DatabaseService "orders-db" (id 7b1c, created at 2026-01-01T10:00:05Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id 5f0c, created at 2026-01-01T10:00:00Z)
+
+            In progress (the API is still working on them; apply waits for them):
+              > DatabaseService/billing-db (id 77aa): CREATING
+
+            Plan: 0 to create, 0 to update, 0 to delete. 1 object still in progress: apply waits for it. 1 live object named by no manifest: kept unless --prune. 1 duplicate: kept unless --prune.
+            "#);
     }
 
     #[test]

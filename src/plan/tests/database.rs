@@ -113,9 +113,11 @@ fn normaliser_cidr_forms_list_order_admin_suffix_roles_order_and_server_defaults
         live_user("u-app", "app@admin", &["readWrite@orders", "read@orders"]),
     ]);
     services_in(&mut live, PROJECT, "mongodb").push(service);
+    // The PENDING entry is not a change, but the service is not settled yet.
     check!(manifests, live, prune(), @r"
         no changes
         unchanged: DatabaseService/orders-db, DatabaseUser/orders-app
+        in progress: DatabaseService/orders-db (id svc-1): ipRestrictions PENDING
         ");
 }
 
@@ -437,7 +439,9 @@ fn a_manifest_may_manage_a_builtin_user() {
         service("orders-db", |_| {}),
         user("admin", "orders-db", "admin", &["root@admin"]),
     ]);
-    let live = live_from_manifests(&manifests);
+    let mut live = live_from_manifests(&manifests);
+    // The API has one admin@admin: the built-in one.
+    users_of(live_service_named(&mut live, "orders-db")).retain(|u| u.id != "id-orders-db-admin");
     check!(manifests, live, @r#"
         ~ DatabaseUser/admin (wave 0; id id-orders-db-builtin)
             spec.roles: [] -> ["root@admin"]
@@ -485,17 +489,185 @@ fn user_roles_update_and_engines_without_roles() {
     "#);
 }
 
+/// Two runs at once left two services named orders-db: the plan exited 1 ("ambiguous") on
+/// every run after. The oldest is the managed one, the other a duplicate.
 #[test]
-fn two_live_services_with_the_same_name_are_an_error() {
+fn twin_services_the_oldest_is_managed_the_younger_a_duplicate() {
     let manifests = orders();
     let mut live = live_from_manifests(&manifests);
-    services_in(&mut live, PROJECT, "mongodb").push(live_service("svc-twin", "orders-db"));
-    check!(manifests, live, prune(), @r"
+    let mut twin = live_service("svc-twin", "orders-db");
+    twin.created_at = "2025-01-01T00:00:05Z".into();
+    users_of(&mut twin).push(live_user("twin-app", "app@admin", &[]));
+    // Listed first, but younger: the listing order does not decide.
+    services_in(&mut live, PROJECT, "mongodb").insert(0, twin);
+    check!(manifests.clone(), live.clone(), @r"
         no changes
-        unknown: database mongodb in project p1: ambiguous: 2 live services are named orders-db in database mongodb in project p1: id-orders-db, svc-twin [DatabaseService/orders-db]
-        unknown: database mongodb in project p1: its service DatabaseService/orders-db is ambiguous: 2 live services are named orders-db in database mongodb in project p1: id-orders-db, svc-twin [DatabaseUser/orders-app, DatabaseUser/orders-report]
-        error: DatabaseService/orders-db metadata.name: 2 live services are named orders-db in database mongodb in project p1: id-orders-db, svc-twin; rename or delete all but one
+        unchanged: DatabaseService/orders-db, DatabaseUser/orders-app, DatabaseUser/orders-report
+        duplicate: DatabaseService svc-twin (2025-01-01T00:00:05Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id id-orders-db, created at 2025-01-01T00:00:00Z)
         ");
+    // Under prune the twin is deleted (its users with it), never the managed service.
+    check!(manifests, live, prune(), @r"
+        - DatabaseService/orders-db#svc-twin (wave 0; id svc-twin; duplicate of DatabaseService/orders-db (id id-orders-db, created at 2025-01-01T00:00:00Z))
+            DELETE /cloud/project/p1/database/mongodb/svc-twin
+        unchanged: DatabaseService/orders-db, DatabaseUser/orders-app, DatabaseUser/orders-report
+        ");
+}
+
+/// The same instant orders twins by id; an offset does not fool the comparison.
+#[test]
+fn twins_are_ordered_by_instant_then_id() {
+    let manifests = manifests(vec![service("orders-db", |_| {})]);
+    let mut live = empty_live(&manifests);
+    let mut a = live_from_manifests(&manifests);
+    let managed = live_service_named(&mut a, "orders-db").clone();
+    let mut later_in_text = managed.clone();
+    later_in_text.id = "a-first-by-id".into();
+    // 01:00+02:00 is 23:00 the day before: the oldest, though it reads later.
+    later_in_text.created_at = "2025-01-01T01:00:00+02:00".into();
+    let mut same_instant = managed.clone();
+    same_instant.id = "zz".into();
+    services_in(&mut live, PROJECT, "mongodb").extend([same_instant, managed, later_in_text]);
+    check!(manifests, live, @r"
+        no changes
+        unchanged: DatabaseService/orders-db
+        duplicate: DatabaseService id-orders-db (2025-01-01T00:00:00Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id a-first-by-id, created at 2025-01-01T01:00:00+02:00)
+        duplicate: DatabaseService zz (2025-01-01T00:00:00Z) in database mongodb in project p1: duplicate of DatabaseService/orders-db (id a-first-by-id, created at 2025-01-01T01:00:00+02:00)
+        ");
+}
+
+/// Twin users (one username twice on the managed service): the oldest is managed.
+#[test]
+fn twin_users_the_oldest_is_managed() {
+    let manifests = orders();
+    let mut live = live_from_manifests(&manifests);
+    let service = live_service_named(&mut live, "orders-db");
+    let mut twin = live_user("user-twin", "app@admin", &["readWrite@orders"]);
+    twin.created_at = "2025-01-01T00:00:09Z".into();
+    users_of(service).push(twin);
+    check!(manifests.clone(), live.clone(), @r"
+        no changes
+        unchanged: DatabaseService/orders-db, DatabaseUser/orders-app, DatabaseUser/orders-report
+        duplicate: DatabaseUser user-twin (2025-01-01T00:00:09Z) in database mongodb in project p1: duplicate of DatabaseUser/orders-app (id id-orders-db-app, created at 2025-01-01T00:00:00Z)
+        ");
+    check!(manifests, live, prune(), @r"
+        - DatabaseUser/orders-app#user-twin (wave 0; id user-twin; duplicate of DatabaseUser/orders-app (id id-orders-db-app, created at 2025-01-01T00:00:00Z))
+            DELETE /cloud/project/p1/database/mongodb/id-orders-db/user/user-twin
+        unchanged: DatabaseService/orders-db, DatabaseUser/orders-app, DatabaseUser/orders-report
+        ");
+}
+
+/// A protected twin is planned for deletion with the warning apply's gate refuses on.
+#[test]
+fn a_protected_twin_is_deleted_only_through_the_gate() {
+    let manifests = manifests(vec![service("orders-db", |_| {})]);
+    let mut live = live_from_manifests(&manifests);
+    let mut twin = live_service("svc-twin", "orders-db");
+    twin.created_at = "2025-06-01T00:00:00Z".into();
+    twin.deletion_protection = Some(true);
+    services_in(&mut live, PROJECT, "mongodb").push(twin);
+    check!(manifests, live, prune(), @r"
+        - DatabaseService/orders-db#svc-twin (wave 0; id svc-twin; duplicate of DatabaseService/orders-db (id id-orders-db, created at 2025-01-01T00:00:00Z))
+            DELETE /cloud/project/p1/database/mongodb/svc-twin
+        unchanged: DatabaseService/orders-db
+        warning: DatabaseService/orders-db#svc-twin spec.deletionProtection: service svc-twin has deletionProtection on: apply will refuse to delete it until it is turned off
+        ");
+}
+
+/// In the twin state, `plan --prune` planned `- DatabaseService/analytics-db will be destroyed`
+/// in a scope it listed as unknown. Nothing is written where anything is unknown: here the
+/// users of one service could not be read.
+#[test]
+fn nothing_is_planned_in_a_scope_with_anything_unknown() {
+    let manifests = manifests(vec![
+        service("orders-db", |s| s.storage = Some(10)),
+        user("orders-app", "orders-db", "app", &[]),
+        service("pg", |s| s.engine = "postgresql".into()),
+    ]);
+    let mut live = live_from_manifests(&manifests);
+    live_service_named(&mut live, "orders-db").users = Some(UsersState::Unknown {
+        reason: "503".into(),
+    });
+    services_in(&mut live, PROJECT, "mongodb").push(live_service("old", "analytics-db"));
+    live_service_named(&mut live, "orders-db").storage = Some(40);
+    services_in(&mut live, PROJECT, "postgresql").push(live_service("old-pg", "legacy-pg"));
+    check!(manifests, live, prune(), @r"
+        - DatabaseService/legacy-pg (wave 0; id old-pg; no manifest names it)
+            DELETE /cloud/project/p1/database/postgresql/old-pg
+        unchanged: DatabaseService/pg
+        unknown: database mongodb in project p1: users of DatabaseService/orders-db (id-orders-db) could not be read: 503 [DatabaseService/analytics-db, DatabaseService/orders-db, DatabaseUser/orders-app]
+        ");
+}
+
+/// A scope whose last manifest was removed is still planned: the only mongodb service of a
+/// project, gone from the manifests, lived on unlisted ("No changes").
+#[test]
+fn a_scope_without_manifests_is_still_managed() {
+    let manifests = manifests(vec![service("pg", |s| s.engine = "postgresql".into())]);
+    let mut live = live_from_manifests(&manifests);
+    services_in(&mut live, PROJECT, "mongodb").push(live_service("m1", "orders-db"));
+    check!(manifests.clone(), live.clone(), @r"
+        no changes
+        unchanged: DatabaseService/pg
+        unmanaged: DatabaseService m1 (orders-db) in database mongodb in project p1
+        ");
+    check!(manifests, live, prune(), @r"
+        - DatabaseService/orders-db (wave 0; id m1; no manifest names it)
+            DELETE /cloud/project/p1/database/mongodb/m1
+        unchanged: DatabaseService/pg
+        ");
+}
+
+/// A managed scope that cannot be read is listed even with no manifest in it.
+#[test]
+fn an_unreadable_scope_without_manifests_is_listed() {
+    let manifests = manifests(vec![service("pg", |s| s.engine = "postgresql".into())]);
+    let mut live = live_from_manifests(&manifests);
+    live.scopes.insert(
+        Scope::Database {
+            project: PROJECT.into(),
+            engine: "redis".into(),
+        },
+        ScopeState::Unknown {
+            reason: "503".into(),
+        },
+    );
+    check!(manifests, live, @r"
+        no changes
+        unchanged: DatabaseService/pg
+        unknown: database redis in project p1: 503 []
+        ");
+}
+
+/// A re-run after a killed apply exited 0 while the service it created was still CREATING.
+#[test]
+fn objects_still_being_worked_on_are_in_progress() {
+    let manifests = orders();
+    let mut live = live_from_manifests(&manifests);
+    let service = live_service_named(&mut live, "orders-db");
+    service.status = "CREATING".into();
+    users_of(service)
+        .iter_mut()
+        .find(|u| u.username == "report@admin")
+        .unwrap()
+        .status = "PENDING".into();
+    check!(manifests.clone(), live.clone(), @r"
+        no changes
+        unchanged: DatabaseService/orders-db, DatabaseUser/orders-app, DatabaseUser/orders-report
+        in progress: DatabaseService/orders-db (id id-orders-db): CREATING
+        in progress: DatabaseUser/orders-report (id id-orders-db-report): PENDING
+        ");
+    // READY, but an IP entry the manifest owns is still PENDING.
+    let service = live_service_named(&mut live, "orders-db");
+    service.status = "READY".into();
+    service.ip_restrictions[0].status = "PENDING".into();
+    let plan = crate::plan::plan(&manifests, &live, &PlanOptions::default());
+    let service = plan
+        .in_progress
+        .iter()
+        .find(|p| p.address.name == "orders-db")
+        .unwrap_or_else(|| panic!("{}", render_for_test(&plan)));
+    assert_eq!(service.status, "ipRestrictions PENDING");
+    assert!(plan.is_unsettled() && !plan.has_changes());
 }
 
 #[test]

@@ -2,7 +2,10 @@
 //! - `plan(x, live(x))` is empty, even with prune: no phantom diffs whatever the spelling
 //!   (CIDR forms, `@admin`, order, case) and whatever the server filled in;
 //! - against empty scopes everything is created, parents first;
-//! - under prune, unmanaged objects are deleted children first.
+//! - under prune, unmanaged objects are deleted children first;
+//! - nothing is created, updated or deleted in a scope with anything unknown in it (the scope
+//!   unreadable, or the users of one of its services), whatever else the live state holds
+//!   (twins, unmanaged objects, hand edits).
 
 use super::*;
 use proptest::collection::vec;
@@ -350,5 +353,89 @@ proptest! {
                 }
             }
         }
+    }
+
+    #[test]
+    fn nothing_is_written_where_anything_is_unknown(
+        manifests in arb_manifests(),
+        settled in any::<bool>(),
+        extras in arb_extras(),
+        twins in vec(any::<usize>(), 0..3),
+        unreadable in vec(any::<usize>(), 1..3),
+        users_unreadable in vec(any::<usize>(), 0..2),
+    ) {
+        let mut live = if settled { live_from_manifests(&manifests) } else { empty_live(&manifests) };
+        let scopes: Vec<Scope> = live.scopes.keys().cloned().collect();
+        let databases: Vec<(String, String)> = scopes.iter().filter_map(|s| match s {
+            Scope::Database { project, engine } => Some((project.clone(), engine.clone())),
+            _ => None,
+        }).collect();
+        for (i, (scope, users)) in extras.into_iter().enumerate() {
+            let (project, engine) = &databases[scope % databases.len()];
+            let mut service = live_service(&format!("extra-{i}"), &format!("legacy-{i}"));
+            service.engine = engine.clone();
+            for u in 0..users {
+                users_of(&mut service).push(live_user(&format!("extra-{i}-u{u}"), &format!("old{u}"), &[]));
+            }
+            services_in(&mut live, project, engine).push(service);
+        }
+        // Twins of whatever services the scopes hold, younger than them.
+        for (i, pick) in twins.into_iter().enumerate() {
+            let (project, engine) = &databases[pick % databases.len()];
+            let services = services_in(&mut live, project, engine);
+            if let Some(original) = services.get(pick % services.len().max(1)).cloned() {
+                let mut twin = original;
+                twin.id = format!("twin-{i}");
+                twin.created_at = "2025-06-01T00:00:00Z".into();
+                twin.storage = Some(999);
+                services.push(twin);
+            }
+        }
+        for pick in users_unreadable {
+            let (project, engine) = &databases[pick % databases.len()];
+            let services = services_in(&mut live, project, engine);
+            let n = services.len().max(1);
+            if let Some(service) = services.get_mut(pick % n) {
+                service.users = Some(UsersState::Unknown { reason: "503".into() });
+            }
+        }
+        for pick in unreadable {
+            let scope = scopes[pick % scopes.len()].clone();
+            live.scopes.insert(scope, ScopeState::Unknown { reason: "503".into() });
+        }
+        let options = prune();
+        let plan = crate::plan::plan(&manifests, &live, &options);
+        assert_invariants(&manifests, &options, &plan);
+        let unknown: BTreeSet<&Scope> = plan.unknown.iter().map(|u| &u.scope).collect();
+        for (scope, state) in &live.scopes {
+            if matches!(state, ScopeState::Unknown { .. }) {
+                prop_assert!(unknown.contains(scope), "{scope} unknown but not listed:\n{}", render_for_test(&plan));
+            }
+        }
+        for change in &plan.changes {
+            let scope = scope_of_call(&change.calls[0].path);
+            prop_assert!(
+                !unknown.contains(&scope),
+                "{} planned in {scope}, which is unknown:\n{}",
+                change.address,
+                render_for_test(&plan)
+            );
+        }
+    }
+}
+
+/// The scope a call writes in, from its path.
+fn scope_of_call(path: &str) -> Scope {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["cloud", "project", project, "database", engine, ..] => Scope::Database {
+            project: project.to_string(),
+            engine: engine.to_string(),
+        },
+        ["hosting", "web", hosting, ..] => Scope::Hosting {
+            hosting: hosting.to_string(),
+        },
+        ["stackMysql", ..] => Scope::StackMysql,
+        _ => panic!("a call outside every scope: {path}"),
     }
 }

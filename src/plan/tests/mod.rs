@@ -79,6 +79,7 @@ pub fn manifests(resources: Vec<Resource>) -> ManifestSet {
             project: Some(PROJECT.into()),
             hosting: Some(HOSTING.into()),
             endpoint: None,
+            manages: Manages::default(),
         },
         resources,
     }
@@ -202,6 +203,7 @@ pub fn live_service(id: &str, description: &str) -> LiveService {
         engine: "mongodb".into(),
         description: description.into(),
         status: "READY".into(),
+        created_at: "2025-01-01T00:00:00Z".into(),
         plan: "production".into(),
         version: "7.0".into(),
         flavor: "db2-4".into(),
@@ -224,6 +226,7 @@ pub fn live_user(id: &str, username: &str, roles: &[&str]) -> LiveUser {
         username: username.into(),
         roles: roles.iter().map(|r| r.to_string()).collect(),
         status: "READY".into(),
+        created_at: "2025-01-01T00:00:00Z".into(),
         raw: Value::Null,
     }
 }
@@ -671,6 +674,26 @@ pub fn render_for_test(plan: &Plan) -> String {
             u.scope,
             u.reason,
             affected.join(", ")
+        )
+        .unwrap();
+    }
+    for d in &plan.duplicates {
+        writeln!(
+            out,
+            "duplicate: {} {} ({}) in {}: {}",
+            d.kind,
+            d.id,
+            d.created_at,
+            d.scope,
+            crate::plan::duplicate_reason(d)
+        )
+        .unwrap();
+    }
+    for p in &plan.in_progress {
+        writeln!(
+            out,
+            "in progress: {} (id {}): {}",
+            p.address, p.id, p.status
         )
         .unwrap();
     }
