@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// The hosting database password of `fromFile` (with `ENV_PASSWORD`): in no output.
 const FILE_PASSWORD: &str = "FilePassw0rdZr4Mn";
 
-const DATABASES: &str = r#"
+pub(crate) const DATABASES: &str = r#"
 apiVersion: reconcile/v1
 kind: DatabaseService
 metadata:
@@ -66,7 +66,7 @@ spec:
 /// What only apply's tests run.
 impl Workspace {
     /// Starts `reconcile ARGS` without waiting for it (to kill it).
-    fn spawn(&self, args: &[&str]) -> Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -90,13 +90,13 @@ impl Workspace {
     }
 
     /// `plan --detailed-exitcode` exits 0: the live state matches the manifests.
-    fn assert_in_sync(&self) {
+    pub(crate) fn assert_in_sync(&self) {
         let run = self.run(&["plan", "manifests", "--detailed-exitcode"]);
         assert_eq!(run.code, Some(0), "not in sync: {run:?}");
     }
 }
 
-async fn get(api: &Client, path: &str) -> Value {
+pub(crate) async fn get(api: &Client, path: &str) -> Value {
     api.call(Method::GET, path, None)
         .await
         .unwrap_or_else(|e| panic!("GET {path}: {e}"))
@@ -124,10 +124,10 @@ async fn put(api: &Client, path: &str, body: Value) {
 /// their way out (`DELETING`, or gone between the list and the get) are not counted: the planner
 /// treats them as gone too.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Census(BTreeMap<String, usize>);
+pub(crate) struct Census(pub BTreeMap<String, usize>);
 
 impl Census {
-    async fn take(api: &Client) -> Census {
+    pub(crate) async fn take(api: &Client) -> Census {
         let mut census = BTreeMap::new();
         for engine in ["mongodb", "postgresql"] {
             let ids = get(api, &format!("{DB}/{engine}")).await;
@@ -187,13 +187,13 @@ impl Census {
         Census(census)
     }
 
-    fn of(entries: &[&str]) -> Census {
+    pub(crate) fn of(entries: &[&str]) -> Census {
         Census(entries.iter().map(|e| (e.to_string(), 1)).collect())
     }
 }
 
 /// One object per manifest of `DATABASES` + `HOSTING_MANIFESTS`.
-fn everything() -> Census {
+pub(crate) fn everything() -> Census {
     Census::of(&[
         "domain/www.shop.example",
         "hostingDatabase/shopdb",
@@ -204,13 +204,13 @@ fn everything() -> Census {
     ])
 }
 
-fn sandbox(extra: &[&str]) -> ServedSandbox {
+pub(crate) fn sandbox(extra: &[&str]) -> ServedSandbox {
     let mut args = vec!["--project", PROJECT, "--hosting", HOSTING];
     args.extend_from_slice(extra);
     ServedSandbox::start(&args)
 }
 
-fn full_workspace(endpoint: &str) -> Workspace {
+pub(crate) fn full_workspace(endpoint: &str) -> Workspace {
     Workspace::new(
         endpoint,
         &[
@@ -587,7 +587,7 @@ fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>) {
 }
 
 /// The passwords in the secrets files under `dir`, each file checked to be mode 0600.
-fn generated_passwords(dir: &Path) -> BTreeMap<PathBuf, String> {
+pub(crate) fn generated_passwords(dir: &Path) -> BTreeMap<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt;
     let mut passwords = BTreeMap::new();
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -42,3 +42,7 @@ mod validate;
 
 // apply against the sandbox binary: convergence, gates, stale plans, faults, kill -9, secrets
 mod apply_e2e;
+
+// issue 9: two runs at once (fresh lookups, the run lock, secrets by object), password intents,
+// verification after an SSL regeneration, saved plans bound to one API and account
+mod apply_trust;
