@@ -25,6 +25,7 @@
 //! reports paths only.
 
 use super::client::ClientArgs;
+use super::identity::{ApiIdentity, IDENTITY_KEY};
 use super::plan::{
     connect_and_read, explain_failure, load_manifests, pretty_json, write_file, PlanFailure,
     Printer, MANIFESTS_KEY, PRUNE_KEY,
@@ -363,6 +364,7 @@ async fn prepare(
         printer,
     )
     .await?;
+    check_identity(target, saved.identity.as_ref(), &connection.client, outcome).await?;
     let stale = plan::stale_keys(&saved.plan, &live);
     if !stale.is_empty() {
         let objects: Vec<String> = stale
@@ -413,6 +415,42 @@ struct SavedPlan {
     plan: Plan,
     manifests: PathBuf,
     prune: bool,
+    /// The API and account it was made against (`None`: saved by a version that did not say).
+    identity: Option<ApiIdentity>,
+}
+
+/// Refuses a saved plan (exit 7) made against another endpoint, with another credential or
+/// for another account than this run's connection, or that does not say.
+async fn check_identity(
+    target: &Path,
+    saved: Option<&ApiIdentity>,
+    client: &crate::ovh::Client,
+    outcome: &mut Outcome,
+) -> Result<(), Stop> {
+    let hint = "plan again against this API (reconcile plan DIR --out plan.json), review it, then apply the new plan";
+    let Some(saved) = saved else {
+        let message = format!(
+            "the saved plan {} does not say which API and account it was made against (`{IDENTITY_KEY}`)",
+            target.display()
+        );
+        outcome.stale = vec![message.clone()];
+        return Err(refused(ExitStatus::StalePlan, message, hint));
+    };
+    let now = ApiIdentity::of(client).await;
+    let mismatches = saved.mismatches(&now);
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    outcome.stale = mismatches.clone();
+    Err(refused(
+        ExitStatus::StalePlan,
+        format!(
+            "the saved plan {} belongs to another API or account; it differs in {}",
+            target.display(),
+            mismatches.join("; and in ")
+        ),
+        hint,
+    ))
 }
 
 fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
@@ -449,6 +487,7 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
         ));
     };
     let prune = value[PRUNE_KEY].as_bool();
+    let identity = serde_json::from_value::<ApiIdentity>(value[IDENTITY_KEY].clone()).ok();
     let plan: Plan = serde_json::from_value(value).map_err(|e| {
         refused(
             ExitStatus::Failure,
@@ -466,6 +505,7 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
         plan,
         manifests,
         prune,
+        identity,
     })
 }
 

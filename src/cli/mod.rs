@@ -8,6 +8,7 @@ pub mod api;
 pub mod apply;
 pub mod client;
 pub mod drift;
+mod identity;
 pub mod plan;
 pub mod progress;
 pub mod sandbox;

@@ -61,3 +61,67 @@ async fn the_verification_reads_the_ssl_domains_a_regeneration_changed() {
         Census::of(&["domain/shop.example", "domain/www.shop.example"])
     );
 }
+
+/// Issue 9 item 8: `plan --out plan.json` against one API, then `apply plan.json` against
+/// another created everything there (exit 0). A saved plan records the endpoint and the
+/// credential (and the account when `/auth/details` says it); elsewhere it is refused, exit 7.
+#[tokio::test]
+async fn a_saved_plan_is_refused_on_another_api_or_with_another_credential() {
+    let here = sandbox(&["--ready-after", "300ms"]);
+    let elsewhere = sandbox(&["--ready-after", "300ms"]);
+    let files = [("reconcile.yaml", DEFAULTS), ("web/shop.yaml", SHOP_WWW)];
+    let ws = Workspace::new(&here.endpoint, &files);
+    let run = ws.run(&["plan", "manifests", "--out", "plan.json"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path("plan.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["identity"]["endpoint"],
+        here.endpoint.trim_end_matches('/'),
+        "{saved:#}"
+    );
+    assert_eq!(
+        saved["identity"]["applicationKey"],
+        reconcile::sandbox::DEFAULT_APPLICATION_KEY
+    );
+
+    // The same manifests and plan, applied against the other API.
+    let other = Workspace::new(&elsewhere.endpoint, &files);
+    std::fs::copy(ws.path("plan.json"), other.path("plan.json")).unwrap();
+    let run = other.run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(run.code, Some(7), "{run:?}");
+    assert!(
+        run.stderr.contains("belongs to another API or account")
+            && run.stderr.contains(&format!(
+                "the plan was made against {}, this run talks to {}",
+                here.endpoint.trim_end_matches('/'),
+                elsewhere.endpoint.trim_end_matches('/')
+            )),
+        "{run:?}"
+    );
+    assert_eq!(
+        Census::take(&api(&elsewhere.endpoint, 20)).await,
+        Census::default(),
+        "written to the other API"
+    );
+
+    // Another credential (here, the recorded key edited): refused, naming both.
+    let mut edited = saved.clone();
+    edited["identity"]["applicationKey"] = "another-application".into();
+    std::fs::write(ws.path("plan.json"), edited.to_string()).unwrap();
+    let run = ws.run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(run.code, Some(7), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "the plan was made with application key another-application, this run uses application key {}",
+            reconcile::sandbox::DEFAULT_APPLICATION_KEY
+        )),
+        "{run:?}"
+    );
+
+    // Where it was made, it applies.
+    std::fs::write(ws.path("plan.json"), saved.to_string()).unwrap();
+    let run = ws.run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    ws.assert_in_sync();
+}
