@@ -79,6 +79,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "KIND/NAME")]
     pub rotate: Vec<String>,
 
+    /// How long to wait for another apply in this directory to finish (the run lock
+    /// .reconcile/lock); 0: fail at once, naming it
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
+
     /// Write the run's report (done, failed, skipped, in progress) as JSON
     #[arg(long, value_name = "FILE")]
     pub out_report: Option<PathBuf>,
@@ -156,6 +161,7 @@ async fn apply(
     outcome: &mut Outcome,
 ) -> Result<ExitStatus, Stop> {
     let rotations = parse_rotations(&args.rotate)?;
+    let _lock = take_lock(args, printer).await?;
     let prepared = prepare(global, args, &rotations, printer, outcome).await?;
     let Prepared {
         manifests,
@@ -293,6 +299,29 @@ async fn apply(
     outcome.report = report;
     outcome.verification = verification;
     Ok(exit)
+}
+
+/// The run lock (`cli::lock`), held until apply returns: a second apply in this directory
+/// waits up to `--lock-timeout`, then fails (exit 1) naming the holder.
+async fn take_lock(args: &ApplyArgs, printer: &Printer) -> Result<super::lock::RunLock, Stop> {
+    let path = Path::new(super::lock::LOCK_PATH);
+    let waiting = |holder: &super::lock::Holder| {
+        printer.note(&format!(
+            "waiting up to {} for the run lock {} ({holder})",
+            humantime::format_duration(args.lock_timeout),
+            path.display()
+        ))
+    };
+    super::lock::acquire(path, args.lock_timeout, waiting)
+        .await
+        .map_err(|err| match err {
+            super::lock::LockError::Held { .. } => refused(
+                ExitStatus::Failure,
+                format!("{err}; it may still be running"),
+                "wait for it to end, or pass --lock-timeout 30m to wait for it; a lock held by                  a process on another host that is gone: remove .reconcile/lock",
+            ),
+            other => Stop::Error(other.into()),
+        })
 }
 
 /// What apply runs: the manifests, the connection, the live state read now, and the plan.

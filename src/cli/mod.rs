@@ -9,6 +9,7 @@ pub mod apply;
 pub mod client;
 pub mod drift;
 mod identity;
+pub mod lock;
 pub mod plan;
 pub mod progress;
 pub mod sandbox;

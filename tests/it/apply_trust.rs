@@ -4,8 +4,9 @@
 //! that reads what the run changed (an SSL regeneration), and saved plans that belong to one
 //! API and one account.
 
-use crate::apply_e2e::{get, sandbox, Census};
+use crate::apply_e2e::{everything, full_workspace, get, sandbox, Census, DATABASES};
 use crate::e2e::{api, Workspace, DEFAULTS, WEB};
+use std::time::{Duration, Instant};
 
 const SHOP_WWW: &str = r#"
 apiVersion: reconcile/v1
@@ -122,6 +123,74 @@ async fn a_saved_plan_is_refused_on_another_api_or_with_another_credential() {
     // Where it was made, it applies.
     std::fs::write(ws.path("plan.json"), saved.to_string()).unwrap();
     let run = ws.run(&["apply", "plan.json", "--yes"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    ws.assert_in_sync();
+}
+
+/// Waits (up to 10 s) until `path` exists.
+fn wait_for_file(path: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Issue 9 item 1: a second apply in the same directory while one runs fails at once (exit 1)
+/// naming the holder, or waits for it with `--lock-timeout`; a holder killed with SIGKILL is
+/// detected (its pid is gone on this host) and its lock taken over.
+#[tokio::test]
+async fn the_run_lock_makes_a_second_apply_fail_or_wait_and_survives_a_kill() {
+    let sandbox = sandbox(&["--ready-after", "1500ms"]);
+    let ws = full_workspace(&sandbox.endpoint);
+    let lock = ws.path(".reconcile/lock");
+    let mut first = ws.spawn(&["apply", "manifests", "--yes"]);
+    wait_for_file(&lock);
+
+    let run = ws.run(&["apply", "manifests", "--yes"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "error: another apply holds the run lock .reconcile/lock: pid {} on host ",
+            first.id()
+        )) && run.stderr.contains("--lock-timeout"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "planned under someone else's lock: {run:?}"
+    );
+
+    let run = ws.run(&["apply", "manifests", "--yes", "--lock-timeout", "60s"]);
+    assert!(
+        run.stderr.contains("waiting up to 1m for the run lock"),
+        "{run:?}"
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout
+            .ends_with("No changes. Live state matches the manifests.\n"),
+        "the second ran before the first ended: {run:?}"
+    );
+    assert!(first.wait().unwrap().success());
+    assert!(!lock.exists(), "the lock outlived its run");
+    assert_eq!(
+        Census::take(&api(&sandbox.endpoint, 20)).await,
+        everything()
+    );
+
+    // Killed while holding the lock: the next run takes it over.
+    ws.write("databases.yaml", &DATABASES.replace("db1-7", "db1-15"));
+    let mut killed = ws.spawn(&["apply", "manifests", "--yes"]);
+    wait_for_file(&lock);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert!(lock.exists());
+    let run = ws.run(&["apply", "manifests", "--yes"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     ws.assert_in_sync();
 }
