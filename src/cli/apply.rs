@@ -44,7 +44,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -160,7 +160,7 @@ async fn apply(
     printer: &Printer,
     outcome: &mut Outcome,
 ) -> Result<ExitStatus, Stop> {
-    let rotations = parse_rotations(&args.rotate)?;
+    let mut rotations = parse_rotations(&args.rotate)?;
     let _lock = take_lock(args, printer).await?;
     let prepared = prepare(global, args, &rotations, printer, outcome).await?;
     let Prepared {
@@ -169,7 +169,6 @@ async fn apply(
         live,
         plan,
         prune,
-        read_at,
         answers,
     } = prepared;
     outcome.plan_summary = Some(render::summary(&plan));
@@ -213,6 +212,37 @@ async fn apply(
             render::plural(plan.unknown.len(), "scope", "scopes")
         ));
     }
+    // Users whose password the sink does not hold: reset when a run's intent says it reached
+    // nobody, else named with the command that resets them on purpose.
+    let mut lost = BTreeSet::new();
+    for unknown in engine::passwords_unknown(
+        &args.secrets_dir,
+        connection.client.endpoint(),
+        &manifests,
+        &live,
+    ) {
+        if unknown.intent {
+            printer.note(&format!(
+                "warning: {}: an earlier run created it and stopped before storing its password \
+                 (an intent in {}): it is reset and stored by this run",
+                unknown.address,
+                args.secrets_dir.display()
+            ));
+            if !rotations.contains(&unknown.address) {
+                rotations.push(unknown.address.clone());
+            }
+            lost.insert(unknown.address);
+        } else {
+            printer.note(&format!(
+                "warning: {} exists and no password for it is stored in {}: to get one, run \
+                 reconcile apply {} --rotate {}",
+                unknown.address,
+                args.secrets_dir.display(),
+                args.target.display(),
+                unknown.address
+            ));
+        }
+    }
     if !plan.has_changes() && rotations.is_empty() {
         return Ok(if plan.unknown.is_empty() {
             ExitStatus::Success
@@ -227,7 +257,6 @@ async fn apply(
         parallelism: global.parallelism as usize,
         timeout: args.timeout,
         secrets_dir: args.secrets_dir.clone(),
-        read_at: Some(read_at),
         answers: Some(answers.clone()),
         ..ExecuteOptions::default()
     };
@@ -265,10 +294,27 @@ async fn apply(
             });
             continue;
         }
-        printer.note(&format!("~ {address}: resetting the password (--rotate)"));
-        let step = engine::rotate(client, &manifests, &after, address, &options).await;
+        let why = if lost.contains(address) {
+            "its password reached nobody"
+        } else {
+            "--rotate"
+        };
+        printer.note(&format!("~ {address}: resetting the password ({why})"));
+        let mut step = engine::rotate(client, &manifests, &after, address, &options).await;
+        if lost.contains(address) && step.outcome == StepOutcome::Done {
+            step.warnings.push(
+                "an earlier run created it and stopped before storing its password: it was \
+                 reset and stored"
+                    .to_string(),
+            );
+        }
         if step.outcome == StepOutcome::Done {
-            let path = engine::secrets_path(&options.secrets_dir, address);
+            let path = engine::secrets_path(
+                &options.secrets_dir,
+                client.endpoint(),
+                address,
+                step.live_id.as_deref().unwrap_or_default(),
+            );
             printer.note(&format!(
                 "~ {address}: password reset in {}, the new one is in {}",
                 human(Duration::from_millis(step.elapsed_ms)),
@@ -332,9 +378,6 @@ struct Prepared {
     plan: Plan,
     /// The plan's `--prune` (verification plans again with it).
     prune: bool,
-    /// When the read of `live` started (creates it shows absent skip their first lookup for a
-    /// while: `ExecuteOptions::read_at`).
-    read_at: Instant,
     /// The answers of this run (the read's, then the engine's), so the read after the run
     /// asks only for what changed.
     answers: Arc<Answers>,
@@ -357,7 +400,6 @@ async fn prepare(
     if !is_saved_plan {
         let manifests = load_manifests(target)?;
         check_rotations(rotations, &manifests)?;
-        let read_at = Instant::now();
         let answers = Arc::new(Answers::default());
         let (connection, live) = connect_and_read(
             global,
@@ -375,14 +417,12 @@ async fn prepare(
             live,
             plan,
             prune: args.prune,
-            read_at,
             answers,
         });
     }
     let saved = read_saved_plan(target)?;
     let manifests = load_manifests(&saved.manifests)?;
     check_rotations(rotations, &manifests)?;
-    let read_at = Instant::now();
     let answers = Arc::new(Answers::default());
     let (connection, live) = connect_and_read(
         global,
@@ -434,7 +474,6 @@ async fn prepare(
         live,
         plan: saved.plan,
         prune: saved.prune,
-        read_at,
         answers,
     })
 }

@@ -58,6 +58,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub prune: bool,
 
+    /// Where apply stores generated passwords: users that exist with none stored there are
+    /// named, with the command that resets them
+    #[arg(long, default_value = ".reconcile/secrets", value_name = "DIR")]
+    pub secrets_dir: PathBuf,
+
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -65,7 +70,12 @@ pub struct PlanArgs {
 pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
     let made = make_plan_on(global, &args.client, &args.dir, args.prune, &printer).await;
-    let (connection, plan) = match made {
+    let Made {
+        connection,
+        manifests,
+        live,
+        plan,
+    } = match made {
         Ok(made) => made,
         Err(PlanFailure::Invalid(diagnostics)) => {
             printer.diagnostics(&diagnostics);
@@ -80,6 +90,33 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
         None
     };
     let saved = saved_json(&plan, &args.dir, args.prune, identity.as_ref());
+    for unknown in crate::engine::passwords_unknown(
+        &args.secrets_dir,
+        connection.client.endpoint(),
+        &manifests,
+        &live,
+    ) {
+        let what = if unknown.intent {
+            "an earlier run created it and stopped before storing its password: the next apply resets and stores it"
+        } else {
+            "to get one, run"
+        };
+        let command = format!(
+            "reconcile apply {} --rotate {}",
+            args.dir.display(),
+            unknown.address
+        );
+        printer.note(&format!(
+            "warning: {} exists and no password for it is stored in {}: {}",
+            unknown.address,
+            args.secrets_dir.display(),
+            if unknown.intent {
+                what.to_string()
+            } else {
+                format!("{what} {command}")
+            }
+        ));
+    }
     let shown = match args.format {
         Format::Text => render::text(
             &plan,
@@ -189,22 +226,35 @@ pub(super) async fn make_plan(
 ) -> Result<Plan, PlanFailure> {
     make_plan_on(global, client, dir, prune, printer)
         .await
-        .map(|(_, plan)| plan)
+        .map(|made| made.plan)
 }
 
-/// `make_plan`, with the connection it was made on.
+/// A plan and what it was made from.
+struct Made {
+    connection: Connection,
+    manifests: ManifestSet,
+    live: LiveState,
+    plan: Plan,
+}
+
+/// `make_plan`, with the connection, manifests and live state it was made from.
 async fn make_plan_on(
     global: &GlobalArgs,
     client: &ClientArgs,
     dir: &Path,
     prune: bool,
     printer: &Printer,
-) -> Result<(Connection, Plan), PlanFailure> {
+) -> Result<Made, PlanFailure> {
     let manifests = load_manifests(dir)?;
     let (connection, live) =
         connect_and_read(global, client, &manifests, prune, None, printer).await?;
     let plan = plan::plan(&manifests, &live, &PlanOptions { prune });
-    Ok((connection, plan))
+    Ok(Made {
+        connection,
+        manifests,
+        live,
+        plan,
+    })
 }
 
 /// The manifests under `dir`, `${VAR}` read from the process environment.

@@ -42,6 +42,11 @@ impl Answers {
         self.map().insert(path.to_owned(), body);
     }
 
+    /// Forgets the answer of `path` (it may have changed without a write of this run).
+    pub fn forget(&self, path: &str) {
+        self.map().remove(path);
+    }
+
     /// `method path` was sent (whatever came back): forgets what it may have changed.
     pub fn forget_after(&self, method: &Method, path: &str) {
         let acted_on = (*method == Method::POST)

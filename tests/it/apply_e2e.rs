@@ -586,12 +586,24 @@ fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>) {
     }
 }
 
-/// The passwords in the secrets files under `dir`, each file checked to be mode 0600.
+/// The passwords in the secrets files under `dir` (at any depth: the sink is keyed by
+/// endpoint, resource and object id), each file checked to be mode 0600.
 pub(crate) fn generated_passwords(dir: &Path) -> BTreeMap<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt;
     let mut passwords = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());
         let secret: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -673,8 +685,11 @@ spec:
     );
     assert_eq!(rotated.code, Some(0), "{rotated:?}");
     let after = generated_passwords(&secrets);
-    let app = secrets.join("DatabaseUser-orders-app.json");
-    assert_ne!(after[&app], generated[&app], "not rotated");
+    let app = generated
+        .keys()
+        .find(|p| p.to_string_lossy().contains("/DatabaseUser-orders-app/"))
+        .expect("a secrets file for orders-app");
+    assert_ne!(after[app], generated[app], "not rotated");
 
     let mut outputs = vec![
         ("plan stdout", plan.stdout.clone()),
