@@ -56,16 +56,24 @@ async fn get_if_present(client: &Client, path: &str, what: &str) -> StepResult<O
 
 /// The answers of the objects at `paths` that a fresh list named (`None`: gone since): an
 /// object this run already has an answer for (`live::Answers`: the plan's read, the engine's
-/// polls, forgotten by every write there) is not asked again; its identity (a description, a
-/// username) does not change by itself. The others, new since the plan's read (a twin another
-/// run just created), are asked now.
+/// polls, forgotten by every write there; else what an earlier lookup or this run's create
+/// got, `Listings::seen`) is not asked again; its identity (a description, a username) does
+/// not change by itself. The others, new since (a twin another run just created), are asked
+/// now.
 async fn objects(run: &Run<'_>, paths: &[String], what: &str) -> StepResult<Vec<Option<Value>>> {
     let known = run.options.answers.as_deref();
     try_join_all(paths.iter().map(|path| async move {
-        match known.and_then(|answers| answers.get(path)) {
-            Some(answer) => Ok(answer),
-            None => get_if_present(run.client, path, what).await,
+        if let Some(answer) = known.and_then(|answers| answers.get(path)) {
+            return Ok(answer);
         }
+        if let Some(answer) = run.listings.seen(path) {
+            return Ok(Some(answer));
+        }
+        let answer = get_if_present(run.client, path, what).await?;
+        if let Some(answer) = &answer {
+            run.listings.remember(path, answer);
+        }
+        Ok(answer)
     }))
     .await
 }
@@ -412,6 +420,8 @@ pub(crate) async fn create_service(
                 .ok_or_else(|| StepEnd::failed("the service creation answered no id"))?
                 .to_owned();
             step.set_created(&id);
+            run.listings
+                .remember(&service_path(project, engine, &id), &answer);
             (id, status_of(&answer), true)
         }
     };
@@ -573,6 +583,8 @@ pub(crate) async fn create_user(
                 .ok_or_else(|| StepEnd::failed("the user creation answered no id"))?
                 .to_owned();
             step.set_created(&id);
+            run.listings
+                .remember(&user_path(project, engine, service_id, &id), &answer);
             (id, status_of(&answer), Some(answer), true)
         }
         Creation::Found(found) => {

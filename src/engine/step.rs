@@ -171,12 +171,38 @@ pub(crate) struct Run<'a> {
 /// is in reads the list again, so every lookup is read after the `POST`s that went before it
 /// and a twin (another run creating the same object) can appear only in the milliseconds
 /// between a list and the `POST` it precedes.
+///
+/// It also keeps the answers its lookups got for the objects in those lists, and this run's
+/// creation answers (`remember`): an object's identity (a description, a username) does not
+/// change by itself, so a later lookup asks only for objects it has never seen. Without it,
+/// fifty creates in one scope would each get every service the others had just created.
 #[derive(Default)]
 pub(crate) struct Listings {
-    by_path: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<(Instant, Vec<String>)>>>>>,
+    by_path: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Listed>>>>>,
+    seen: Mutex<HashMap<String, Value>>,
 }
 
+/// A list's ids, and when they were answered.
+type Listed = (Instant, Vec<String>);
+
 impl Listings {
+    /// `answer` is what `path` (an object) is known to be.
+    pub fn remember(&self, path: &str, answer: &Value) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_owned(), answer.clone());
+    }
+
+    /// What a lookup of this run got for `path`.
+    pub fn seen(&self, path: &str) -> Option<Value> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
+    }
+
     /// `GET path` (a list of ids), or the answer of one that was on its way when asked. The
     /// run's `answers` forget the list: it may have moved since the plan's read (another run
     /// created an object this run then adopts), so the verification reads it again.

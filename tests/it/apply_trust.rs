@@ -326,7 +326,7 @@ async fn a_password_lost_with_a_killed_run_is_reset_by_the_next_and_never_silent
         "{run:?}"
     );
     let stored = format!("{endpoint_dir}/DatabaseUser-orders-app/{user}.json");
-    assert_eq!(files_under(&secrets), [stored.clone()]);
+    assert_eq!(files_under(&secrets), std::slice::from_ref(&stored));
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(secrets.join(&stored)).unwrap()).unwrap();
     assert_eq!(file["userId"], user.as_str());
