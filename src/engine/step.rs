@@ -725,7 +725,14 @@ impl<'r, 'a> Step<'r, 'a> {
         loop {
             match lookup().await? {
                 Lookup::Present(found) if posted => return Ok(Creation::FoundAfterPost(found)),
-                Lookup::Present(found) => return Ok(Creation::Found(found)),
+                Lookup::Present(found) => {
+                    // Another run made it since the plan's read: the list the plan read (the
+                    // path a POST would go to) no longer stands for the verification.
+                    if let Some(answers) = self.answers() {
+                        answers.forget(path);
+                    }
+                    return Ok(Creation::Found(found));
+                }
                 // "Already exists", yet not here by identity: it exists elsewhere (a domain
                 // attached to another hosting, ...). Sending again would not change that.
                 Lookup::Absent if conflict.is_some() => {
