@@ -25,6 +25,7 @@
 //! reports paths only.
 
 use super::client::ClientArgs;
+use super::identity::{ApiIdentity, IDENTITY_KEY};
 use super::plan::{
     connect_and_read, explain_failure, load_manifests, pretty_json, write_file, PlanFailure,
     Printer, MANIFESTS_KEY, PRUNE_KEY,
@@ -43,7 +44,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -77,6 +78,11 @@ pub struct ApplyArgs {
     /// Reset this user's password on purpose (e.g. DatabaseUser/orders-app); repeatable
     #[arg(long, value_name = "KIND/NAME")]
     pub rotate: Vec<String>,
+
+    /// How long to wait for another apply in this directory to finish (the run lock
+    /// .reconcile/lock); 0: fail at once, naming it
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
 
     /// Write the run's report (done, failed, skipped, in progress) as JSON
     #[arg(long, value_name = "FILE")]
@@ -154,7 +160,8 @@ async fn apply(
     printer: &Printer,
     outcome: &mut Outcome,
 ) -> Result<ExitStatus, Stop> {
-    let rotations = parse_rotations(&args.rotate)?;
+    let mut rotations = parse_rotations(&args.rotate)?;
+    let _lock = take_lock(args, printer).await?;
     let prepared = prepare(global, args, &rotations, printer, outcome).await?;
     let Prepared {
         manifests,
@@ -162,7 +169,6 @@ async fn apply(
         live,
         plan,
         prune,
-        read_at,
         answers,
     } = prepared;
     outcome.plan_summary = Some(render::summary(&plan));
@@ -206,6 +212,37 @@ async fn apply(
             render::plural(plan.unknown.len(), "scope", "scopes")
         ));
     }
+    // Users whose password the sink does not hold: reset when a run's intent says it reached
+    // nobody, else named with the command that resets them on purpose.
+    let mut lost = BTreeSet::new();
+    for unknown in engine::passwords_unknown(
+        &args.secrets_dir,
+        connection.client.endpoint(),
+        &manifests,
+        &live,
+    ) {
+        if unknown.intent {
+            printer.note(&format!(
+                "warning: {}: an earlier run created it and stopped before storing its password \
+                 (an intent in {}): it is reset and stored by this run",
+                unknown.address,
+                args.secrets_dir.display()
+            ));
+            if !rotations.contains(&unknown.address) {
+                rotations.push(unknown.address.clone());
+            }
+            lost.insert(unknown.address);
+        } else {
+            printer.note(&format!(
+                "warning: {} exists and no password for it is stored in {}: to get one, run \
+                 reconcile apply {} --rotate {}",
+                unknown.address,
+                args.secrets_dir.display(),
+                args.target.display(),
+                unknown.address
+            ));
+        }
+    }
     // Nothing to write may still be something to wait for: a managed object an earlier
     // (killed) run left CREATING is waited for within --timeout, never reported done early.
     if !plan.is_unsettled() && rotations.is_empty() {
@@ -222,7 +259,6 @@ async fn apply(
         parallelism: global.parallelism as usize,
         timeout: args.timeout,
         secrets_dir: args.secrets_dir.clone(),
-        read_at: Some(read_at),
         answers: Some(answers.clone()),
         ..ExecuteOptions::default()
     };
@@ -260,10 +296,27 @@ async fn apply(
             });
             continue;
         }
-        printer.note(&format!("~ {address}: resetting the password (--rotate)"));
-        let step = engine::rotate(client, &manifests, &after, address, &options).await;
+        let why = if lost.contains(address) {
+            "its password reached nobody"
+        } else {
+            "--rotate"
+        };
+        printer.note(&format!("~ {address}: resetting the password ({why})"));
+        let mut step = engine::rotate(client, &manifests, &after, address, &options).await;
+        if lost.contains(address) && step.outcome == StepOutcome::Done {
+            step.warnings.push(
+                "an earlier run created it and stopped before storing its password: it was \
+                 reset and stored"
+                    .to_string(),
+            );
+        }
         if step.outcome == StepOutcome::Done {
-            let path = engine::secrets_path(&options.secrets_dir, address);
+            let path = engine::secrets_path(
+                &options.secrets_dir,
+                client.endpoint(),
+                address,
+                step.live_id.as_deref().unwrap_or_default(),
+            );
             printer.note(&format!(
                 "~ {address}: password reset in {}, the new one is in {}",
                 human(Duration::from_millis(step.elapsed_ms)),
@@ -296,6 +349,29 @@ async fn apply(
     Ok(exit)
 }
 
+/// The run lock (`cli::lock`), held until apply returns: a second apply in this directory
+/// waits up to `--lock-timeout`, then fails (exit 1) naming the holder.
+async fn take_lock(args: &ApplyArgs, printer: &Printer) -> Result<super::lock::RunLock, Stop> {
+    let path = Path::new(super::lock::LOCK_PATH);
+    let waiting = |holder: &super::lock::Holder| {
+        printer.note(&format!(
+            "waiting up to {} for the run lock {} ({holder})",
+            humantime::format_duration(args.lock_timeout),
+            path.display()
+        ))
+    };
+    super::lock::acquire(path, args.lock_timeout, waiting)
+        .await
+        .map_err(|err| match err {
+            super::lock::LockError::Held { .. } => refused(
+                ExitStatus::Failure,
+                format!("{err}; it may still be running"),
+                "wait for it to end, or pass --lock-timeout 30m to wait for it; a lock held by                  a process on another host that is gone: remove .reconcile/lock",
+            ),
+            other => Stop::Error(other.into()),
+        })
+}
+
 /// What apply runs: the manifests, the connection, the live state read now, and the plan.
 struct Prepared {
     manifests: ManifestSet,
@@ -304,9 +380,6 @@ struct Prepared {
     plan: Plan,
     /// The plan's `--prune` (verification plans again with it).
     prune: bool,
-    /// When the read of `live` started (creates it shows absent skip their first lookup for a
-    /// while: `ExecuteOptions::read_at`).
-    read_at: Instant,
     /// The answers of this run (the read's, then the engine's), so the read after the run
     /// asks only for what changed.
     answers: Arc<Answers>,
@@ -329,7 +402,6 @@ async fn prepare(
     if !is_saved_plan {
         let manifests = load_manifests(target)?;
         check_rotations(rotations, &manifests)?;
-        let read_at = Instant::now();
         let answers = Arc::new(Answers::default());
         let (connection, live) = connect_and_read(
             global,
@@ -347,14 +419,12 @@ async fn prepare(
             live,
             plan,
             prune: args.prune,
-            read_at,
             answers,
         });
     }
     let saved = read_saved_plan(target)?;
     let manifests = load_manifests(&saved.manifests)?;
     check_rotations(rotations, &manifests)?;
-    let read_at = Instant::now();
     let answers = Arc::new(Answers::default());
     let (connection, live) = connect_and_read(
         global,
@@ -365,6 +435,7 @@ async fn prepare(
         printer,
     )
     .await?;
+    check_identity(target, saved.identity.as_ref(), &connection.client, outcome).await?;
     let stale = plan::stale_keys(&saved.plan, &live);
     if !stale.is_empty() {
         let objects: Vec<String> = stale
@@ -405,7 +476,6 @@ async fn prepare(
         live,
         plan: saved.plan,
         prune: saved.prune,
-        read_at,
         answers,
     })
 }
@@ -415,6 +485,42 @@ struct SavedPlan {
     plan: Plan,
     manifests: PathBuf,
     prune: bool,
+    /// The API and account it was made against (`None`: saved by a version that did not say).
+    identity: Option<ApiIdentity>,
+}
+
+/// Refuses a saved plan (exit 7) made against another endpoint, with another credential or
+/// for another account than this run's connection, or that does not say.
+async fn check_identity(
+    target: &Path,
+    saved: Option<&ApiIdentity>,
+    client: &crate::ovh::Client,
+    outcome: &mut Outcome,
+) -> Result<(), Stop> {
+    let hint = "plan again against this API (reconcile plan DIR --out plan.json), review it, then apply the new plan";
+    let Some(saved) = saved else {
+        let message = format!(
+            "the saved plan {} does not say which API and account it was made against (`{IDENTITY_KEY}`)",
+            target.display()
+        );
+        outcome.stale = vec![message.clone()];
+        return Err(refused(ExitStatus::StalePlan, message, hint));
+    };
+    let now = ApiIdentity::of(client).await;
+    let mismatches = saved.mismatches(&now);
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    outcome.stale = mismatches.clone();
+    Err(refused(
+        ExitStatus::StalePlan,
+        format!(
+            "the saved plan {} belongs to another API or account; it differs in {}",
+            target.display(),
+            mismatches.join("; and in ")
+        ),
+        hint,
+    ))
 }
 
 fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
@@ -451,6 +557,7 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
         ));
     };
     let prune = value[PRUNE_KEY].as_bool();
+    let identity = serde_json::from_value::<ApiIdentity>(value[IDENTITY_KEY].clone()).ok();
     let plan: Plan = serde_json::from_value(value).map_err(|e| {
         refused(
             ExitStatus::Failure,
@@ -468,6 +575,7 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
         plan,
         manifests,
         prune,
+        identity,
     })
 }
 

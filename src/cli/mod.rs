@@ -8,6 +8,8 @@ pub mod api;
 pub mod apply;
 pub mod client;
 pub mod drift;
+mod identity;
+pub mod lock;
 pub mod plan;
 pub mod progress;
 pub mod sandbox;

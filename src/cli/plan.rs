@@ -6,13 +6,16 @@
 //! errors and hints go to stderr (`Printer`).
 //!
 //! `--format json` and `--out` add `manifests` (the manifest path as given, which
-//! `reconcile apply plan.json` loads again) and `prune` to the JSON plan (see docs/apply.md).
+//! `reconcile apply plan.json` loads again), `prune` and `identity` (the endpoint, the
+//! application key or OAuth2 client, the account: `cli::identity`) to the JSON plan (see
+//! docs/apply.md).
 //!
 //! Exit codes: 0 no changes (or changes without `--detailed-exitcode`), 2 changes (or managed
 //! objects still in progress) with `--detailed-exitcode`, 1 on an error, when the plan has errors (preflight) or when a scope
 //! could not be read (the plan is incomplete; it is still printed).
 
 use super::client::{connect, ClientArgs, Connection};
+use super::identity::{ApiIdentity, IDENTITY_KEY};
 use super::{ExitStatus, GlobalArgs};
 use crate::live::LiveState;
 use crate::manifest::{self, Diagnostics, ManifestSet};
@@ -56,21 +59,65 @@ pub struct PlanArgs {
     #[arg(long)]
     pub prune: bool,
 
+    /// Where apply stores generated passwords: users that exist with none stored there are
+    /// named, with the command that resets them
+    #[arg(long, default_value = ".reconcile/secrets", value_name = "DIR")]
+    pub secrets_dir: PathBuf,
+
     #[command(flatten)]
     pub client: ClientArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    let plan = match make_plan(global, &args.client, &args.dir, args.prune, &printer).await {
-        Ok(plan) => plan,
+    let made = make_plan_on(global, &args.client, &args.dir, args.prune, &printer).await;
+    let Made {
+        connection,
+        manifests,
+        live,
+        plan,
+    } = match made {
+        Ok(made) => made,
         Err(PlanFailure::Invalid(diagnostics)) => {
             printer.diagnostics(&diagnostics);
             return Ok(ExitStatus::Failure);
         }
         Err(PlanFailure::Error(e)) => return Err(e),
     };
-    let saved = saved_json(&plan, &args.dir, args.prune);
+    // A plan that may be applied later records which API and account it belongs to.
+    let identity = if args.out.is_some() || args.format == Format::Json {
+        Some(ApiIdentity::of(&connection.client).await)
+    } else {
+        None
+    };
+    let saved = saved_json(&plan, &args.dir, args.prune, identity.as_ref());
+    for unknown in crate::engine::passwords_unknown(
+        &args.secrets_dir,
+        connection.client.endpoint(),
+        &manifests,
+        &live,
+    ) {
+        let what = if unknown.intent {
+            "an earlier run created it and stopped before storing its password: the next apply resets and stores it"
+        } else {
+            "to get one, run"
+        };
+        let command = format!(
+            "reconcile apply {} --rotate {}",
+            args.dir.display(),
+            unknown.address
+        );
+        printer.note(&format!(
+            "warning: {} exists and no password for it is stored in {}: {}",
+            unknown.address,
+            args.secrets_dir.display(),
+            if unknown.intent {
+                what.to_string()
+            } else {
+                format!("{what} {command}")
+            }
+        ));
+    }
     let shown = match args.format {
         Format::Text => render::text(
             &plan,
@@ -97,9 +144,14 @@ pub(super) const PRUNE_KEY: &str = "prune";
 
 /// The JSON plan as `--format json` prints it and `--out` saves it: `render::json` plus
 /// `manifests` (the manifest path exactly as given to `plan`: a relative path is relative to
-/// the directory `plan` ran in, where `apply plan.json` must run too) and `prune`, right after
-/// `counts`.
-fn saved_json(plan: &Plan, dir: &Path, prune: bool) -> serde_json::Value {
+/// the directory `plan` ran in, where `apply plan.json` must run too), `prune` and `identity`
+/// (the API and account it was made against, `cli::identity`), right after `counts`.
+fn saved_json(
+    plan: &Plan,
+    dir: &Path,
+    prune: bool,
+    identity: Option<&ApiIdentity>,
+) -> serde_json::Value {
     let serde_json::Value::Object(fields) = render::json(plan) else {
         unreachable!("a plan renders as a JSON object")
     };
@@ -110,6 +162,12 @@ fn saved_json(plan: &Plan, dir: &Path, prune: bool) -> serde_json::Value {
         if after {
             out.insert(MANIFESTS_KEY.into(), dir.to_string_lossy().into());
             out.insert(PRUNE_KEY.into(), prune.into());
+            if let Some(identity) = identity {
+                out.insert(
+                    IDENTITY_KEY.into(),
+                    serde_json::to_value(identity).expect("an identity serializes"),
+                );
+            }
         }
     }
     serde_json::Value::Object(out)
@@ -167,10 +225,37 @@ pub(super) async fn make_plan(
     prune: bool,
     printer: &Printer,
 ) -> Result<Plan, PlanFailure> {
+    make_plan_on(global, client, dir, prune, printer)
+        .await
+        .map(|made| made.plan)
+}
+
+/// A plan and what it was made from.
+struct Made {
+    connection: Connection,
+    manifests: ManifestSet,
+    live: LiveState,
+    plan: Plan,
+}
+
+/// `make_plan`, with the connection, manifests and live state it was made from.
+async fn make_plan_on(
+    global: &GlobalArgs,
+    client: &ClientArgs,
+    dir: &Path,
+    prune: bool,
+    printer: &Printer,
+) -> Result<Made, PlanFailure> {
     let manifests = load_manifests(dir)?;
-    let (_connection, live) =
+    let (connection, live) =
         connect_and_read(global, client, &manifests, prune, None, printer).await?;
-    Ok(plan::plan(&manifests, &live, &PlanOptions { prune }))
+    let plan = plan::plan(&manifests, &live, &PlanOptions { prune });
+    Ok(Made {
+        connection,
+        manifests,
+        live,
+        plan,
+    })
 }
 
 /// The manifests under `dir`, `${VAR}` read from the process environment.

@@ -20,7 +20,7 @@
 
 use super::readiness::{observe, Deadlines, Observation};
 use super::secrets::{self, UserSecret};
-use super::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
+use super::step::{status_of, Creation, Lookup, Run, Step, StepEnd, StepResult};
 use super::target::{service_path, services_path, user_path, users_path};
 use crate::live::UsersState;
 use crate::live::{mapping, LiveState};
@@ -46,23 +46,6 @@ pub(crate) struct FoundUser {
     pub status: String,
 }
 
-/// `GET list` as ids (the API answers strings or numbers).
-async fn list(client: &Client, path: &str, what: &str) -> StepResult<Vec<String>> {
-    let answer = client
-        .call(Method::GET, path, None)
-        .await
-        .map_err(|err| StepEnd::api(&format!("looking up {what}"), &err))?;
-    let ids = answer.body.as_array().cloned().unwrap_or_default();
-    Ok(ids
-        .iter()
-        .filter_map(|id| match id {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .collect())
-}
-
 /// `GET path`, `None` on 404.
 async fn get_if_present(client: &Client, path: &str, what: &str) -> StepResult<Option<Value>> {
     match client.call(Method::GET, path, None).await {
@@ -72,22 +55,55 @@ async fn get_if_present(client: &Client, path: &str, what: &str) -> StepResult<O
     }
 }
 
+/// The answers of the objects at `paths` that a fresh list named (`None`: gone since): an
+/// object this run already has an answer for (`live::Answers`: the plan's read, the engine's
+/// polls, forgotten by every write there; else what an earlier lookup or this run's create
+/// got, `Listings::seen`) is not asked again; its identity (a description, a username) does
+/// not change by itself. The others, new since (a twin another run just created), are asked
+/// now.
+async fn objects(run: &Run<'_>, paths: &[String], what: &str) -> StepResult<Vec<Option<Value>>> {
+    let known = run.options.answers.as_deref();
+    try_join_all(paths.iter().map(|path| async move {
+        if let Some(answer) = known.and_then(|answers| answers.get(path)) {
+            return Ok(answer);
+        }
+        if let Some(answer) = run.listings.seen(path) {
+            return Ok(Some(answer));
+        }
+        let answer = get_if_present(run.client, path, what).await?;
+        if let Some(answer) = &answer {
+            run.listings.remember(path, answer);
+        }
+        Ok(answer)
+    }))
+    .await
+}
+
 /// The live service of `engine` in `project` whose description is `name` (services on their
-/// way out do not count); more than one is an error naming them.
+/// way out do not count); more than one is an error naming them. The list of services is read
+/// now (`Listings`: right before a create, after the `POST`s before it); each service is
+/// looked at through `objects`.
 pub(crate) async fn find_service(
-    client: &Client,
+    run: &Run<'_>,
     project: &str,
     engine: &str,
     name: &str,
 ) -> StepResult<Lookup<FoundService>> {
     let what = format!("service {name}");
-    let ids = list(client, &services_path(project, engine), &what).await?;
-    let answers = try_join_all(ids.iter().map(|id| {
-        let path = service_path(project, engine, id);
-        let what = &what;
-        async move { get_if_present(client, &path, what).await }
-    }))
-    .await?;
+    let ids = run
+        .listings
+        .list(
+            run.client,
+            run.options.answers.as_deref(),
+            &services_path(project, engine),
+            &what,
+        )
+        .await?;
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| service_path(project, engine, id))
+        .collect();
+    let answers = objects(run, &paths, &what).await?;
     let mut found: Vec<FoundService> = answers
         .into_iter()
         .flatten()
@@ -111,6 +127,81 @@ pub(crate) async fn find_service(
     }
 }
 
+/// The object that stays when another run created the same one at the same moment (a twin):
+/// the oldest of `same` by `createdAt`, then id, so that both runs agree. `None` when `ours` is
+/// that one. Asked once ours is `READY`: by then the other run's `POST`, sent within
+/// milliseconds of ours, has landed too, so both runs see both.
+fn older_twin(same: Vec<(Value, String, String)>, ours: &str) -> Option<(String, String)> {
+    let created = |raw: &Value| {
+        raw.get("createdAt")
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let oldest = same
+        .into_iter()
+        .min_by(|(a, a_id, _), (b, b_id, _)| (created(a), a_id).cmp(&(created(b), b_id)))?;
+    (oldest.1 != ours).then_some((oldest.1, oldest.2))
+}
+
+/// After a create: the service another run created with the same name at the same time, when
+/// it is older than ours (`older_twin`); ours must then go.
+async fn older_service_twin(
+    run: &Run<'_>,
+    project: &str,
+    engine: &str,
+    name: &str,
+    ours: &str,
+) -> StepResult<Option<FoundService>> {
+    let what = format!("service {name}");
+    let ids = super::step::list_ids(run.client, &services_path(project, engine), &what).await?;
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| service_path(project, engine, id))
+        .collect();
+    let same = objects(run, &paths, &what)
+        .await?
+        .into_iter()
+        .flatten()
+        .filter_map(|raw| {
+            let s = mapping::live_service(raw.clone(), engine).ok()?;
+            (s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
+                .then_some((raw, s.id, s.status))
+        })
+        .collect();
+    Ok(older_twin(same, ours).map(|(id, status)| FoundService { id, status }))
+}
+
+/// After a create: the user another run created with the same name on the same service at the
+/// same time, when it is older than ours.
+async fn older_user_twin(
+    run: &Run<'_>,
+    project: &str,
+    engine: &str,
+    service: &str,
+    name: &str,
+    ours: &str,
+) -> StepResult<Option<FoundUser>> {
+    let what = format!("user {name}");
+    let ids =
+        super::step::list_ids(run.client, &users_path(project, engine, service), &what).await?;
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| user_path(project, engine, service, id))
+        .collect();
+    let key = username_key(engine, name);
+    let same = objects(run, &paths, &what)
+        .await?
+        .into_iter()
+        .flatten()
+        .filter_map(|raw| {
+            let u = mapping::live_user(raw.clone()).ok()?;
+            (username_key(engine, &u.username) == key && !u.status.eq_ignore_ascii_case("DELETING"))
+                .then_some((raw, u.id, u.status))
+        })
+        .collect();
+    Ok(older_twin(same, ours).map(|(id, status)| FoundUser { id, status }))
+}
+
 /// MongoDB adds `@admin` to every username; a manifest may write it either way.
 fn username_key(engine: &str, name: &str) -> String {
     let name = name.trim();
@@ -122,21 +213,29 @@ fn username_key(engine: &str, name: &str) -> String {
 }
 
 /// The live user of service `service` named `name`; one on its way out must be waited out.
+/// The list of users is read now (`Listings`); each user is looked at through `objects`.
 pub(crate) async fn find_user(
-    client: &Client,
+    run: &Run<'_>,
     project: &str,
     engine: &str,
     service: &str,
     name: &str,
 ) -> StepResult<Lookup<FoundUser>> {
     let what = format!("user {name}");
-    let ids = list(client, &users_path(project, engine, service), &what).await?;
-    let answers = try_join_all(ids.iter().map(|id| {
-        let path = user_path(project, engine, service, id);
-        let what = &what;
-        async move { get_if_present(client, &path, what).await }
-    }))
-    .await?;
+    let ids = run
+        .listings
+        .list(
+            run.client,
+            run.options.answers.as_deref(),
+            &users_path(project, engine, service),
+            &what,
+        )
+        .await?;
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| user_path(project, engine, service, id))
+        .collect();
+    let answers = objects(run, &paths, &what).await?;
     let key = username_key(engine, name);
     let found = answers
         .into_iter()
@@ -154,50 +253,6 @@ pub(crate) async fn find_user(
             status: user.status,
         }),
     })
-}
-
-/// The services of `engine` in `project` as this run's fresh read saw them whole
-/// (`Run::fresh_read`).
-fn read_services<'l>(
-    step: &Step<'_, 'l>,
-    project: &str,
-    engine: &str,
-) -> Option<&'l [crate::live::LiveService]> {
-    step.run.fresh_read()?.database_services(project, engine)
-}
-
-/// True when this run's fresh read shows no service named `name` (that `find_service` would
-/// count): the read stands for the create's first lookup.
-fn read_shows_no_service(step: &Step<'_, '_>, project: &str, engine: &str, name: &str) -> bool {
-    read_services(step, project, engine).is_some_and(|services| {
-        !services
-            .iter()
-            .any(|s| s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
-    })
-}
-
-/// True when no user named `name` can be on service `service_id` but what a lookup would
-/// find anyway: the service was created by this run's own `POST`, or this run's fresh read
-/// listed its users and none has the name (not even one on its way out).
-fn read_shows_no_user(
-    step: &Step<'_, '_>,
-    project: &str,
-    engine: &str,
-    service_id: &str,
-    name: &str,
-) -> bool {
-    if step.run.created_here(Kind::DatabaseService, service_id) {
-        return true;
-    }
-    let key = username_key(engine, name);
-    read_services(step, project, engine)
-        .and_then(|services| services.iter().find(|s| s.id == service_id))
-        .is_some_and(|service| match &service.users {
-            Some(UsersState::Known { users }) => !users
-                .iter()
-                .any(|u| username_key(engine, &u.username) == key),
-            _ => false,
-        })
 }
 
 /// An object answer as an observation on the way to `READY`.
@@ -344,23 +399,21 @@ pub(crate) async fn create_service(
         .and_then(Value::as_str)
         .unwrap_or(&step.address().name)
         .to_owned();
-    let client = step.client();
+    let run = step.run;
     let what = format!("service {name}");
-    let read_shows_absent = read_shows_no_service(step, project, engine, &name);
     let creation = step
         .create_once(
             &what,
             &services_path(project, engine),
             Some(&body),
             Deadlines::SERVICE,
-            read_shows_absent,
-            || Box::pin(find_service(client, project, engine, &name)),
+            || Box::pin(find_service(run, project, engine, &name)),
         )
         .await?;
-    let (id, status) = match creation {
+    let (id, status, created) = match creation {
         Creation::Found(found) | Creation::FoundAfterPost(found) => {
             step.adopt(&found.id);
-            (found.id, found.status)
+            (found.id, found.status, false)
         }
         Creation::Created(answer) => {
             let id = answer
@@ -369,11 +422,42 @@ pub(crate) async fn create_service(
                 .ok_or_else(|| StepEnd::failed("the service creation answered no id"))?
                 .to_owned();
             step.set_created(&id);
-            (id, status_of(&answer))
+            run.listings
+                .remember(&service_path(project, engine, &id), &answer);
+            (id, status_of(&answer), true)
         }
     };
-    let answer = service_ready(step, project, engine, &id, Deadlines::SERVICE, &status).await?;
+    let mut answer = service_ready(step, project, engine, &id, Deadlines::SERVICE, &status).await?;
+    let mut id = id;
+    if created {
+        if let Some(older) = older_service_twin(step.run, project, engine, &name, &id).await? {
+            withdraw(step, &what, &service_path(project, engine, &id), &older.id).await?;
+            id = older.id;
+            answer = service_ready(
+                step,
+                project,
+                engine,
+                &id,
+                Deadlines::SERVICE,
+                &older.status,
+            )
+            .await?;
+        }
+    }
     ips_ready(step, project, engine, &id, answer).await
+}
+
+/// Another run created the same object at the same moment and its twin is older: ours (at
+/// `path`, nothing depends on it yet) is deleted, and theirs adopted. Said on the step.
+async fn withdraw(step: &mut Step<'_, '_>, what: &str, path: &str, older: &str) -> StepResult<()> {
+    let ours = step.live_id.clone().unwrap_or_default();
+    step.delete(&format!("{what} (a twin)"), path, Deadlines::SERVICE_DELETE)
+        .await?;
+    step.warn(format!(
+        "another run created {what} at the same moment ({older}, the older): this run's twin {ours} was deleted and {older} adopted"
+    ));
+    step.adopt(older);
+    Ok(())
 }
 
 /// A service an earlier run left transitional: wait for it (no write).
@@ -471,20 +555,29 @@ pub(crate) async fn create_user(
         .to_owned();
     // Users are created on a READY service (and the API refuses them otherwise).
     let service = service_ready(step, project, engine, service_id, Deadlines::SERVICE, "").await?;
-    let client = step.client();
+    let run = step.run;
     let users = users_path(project, engine, service_id);
-    let read_shows_absent = read_shows_no_user(step, project, engine, service_id, &name);
+    let dir = &run.options.secrets_dir;
+    let endpoint = run.client.endpoint();
+    // A create an earlier run began and whose password may have reached nobody.
+    let earlier = secrets::intent(dir, endpoint, step.address());
+    // Before the POST: if its answer is lost, the next run knows a password was generated.
+    secrets::write_intent(dir, endpoint, step.address(), service_id, &name).map_err(|err| {
+        StepEnd::failed(format!(
+            "cannot record the user's creation in the secrets sink {}: {err}; nothing was created",
+            dir.display()
+        ))
+    })?;
     let creation = step
         .create_once(
             &format!("user {name}"),
             &users,
             Some(&body),
             Deadlines::USER,
-            read_shows_absent,
-            || Box::pin(find_user(client, project, engine, service_id, &name)),
+            || Box::pin(find_user(run, project, engine, service_id, &name)),
         )
         .await?;
-    let (id, status, created) = match creation {
+    let (id, status, created, posted) = match creation {
         Creation::Created(answer) => {
             let id = answer
                 .get("id")
@@ -492,18 +585,20 @@ pub(crate) async fn create_user(
                 .ok_or_else(|| StepEnd::failed("the user creation answered no id"))?
                 .to_owned();
             step.set_created(&id);
-            (id, status_of(&answer), Some(answer))
+            run.listings
+                .remember(&user_path(project, engine, service_id, &id), &answer);
+            (id, status_of(&answer), Some(answer), true)
         }
         Creation::Found(found) => {
             step.adopt(&found.id);
-            (found.id, found.status, None)
+            (found.id, found.status, None, false)
         }
         Creation::FoundAfterPost(found) => {
             step.adopt(&found.id);
-            (found.id, found.status, None)
+            (found.id, found.status, None, true)
         }
     };
-    let path = user_path(project, engine, service_id, &id);
+    let mut path = user_path(project, engine, service_id, &id);
     let sink = UserSink {
         service_id,
         engine,
@@ -516,19 +611,50 @@ pub(crate) async fn create_user(
     if let (Some(answer), Some(password)) = (&created, &password) {
         // Before any wait: a run killed now still leaves the password on disk.
         sink.write(step, &id, &username_of(answer, engine, &name), password)?;
+        secrets::clear_intent(dir, endpoint, step.address());
     }
-    let ready = user_ready(step, &path, &id, &status).await?;
-    // A password nobody has: lost with a 5xx answer, or an adopted user the sink has no file
-    // for (a run killed between the answer and the write).
-    let recorded = secrets::recorded_user_id(&step.run.options.secrets_dir, step.address());
-    if password.is_none() && recorded.as_deref() != Some(id.as_str()) {
+    let mut ready = user_ready(step, &path, &id, &status).await?;
+    let mut id = id;
+    if created.is_some() {
+        if let Some(older) = older_user_twin(run, project, engine, service_id, &name, &id).await? {
+            let what = format!("user {name}");
+            withdraw(step, &what, &path, &older.id).await?;
+            secrets::remove_user(dir, endpoint, step.address(), &id);
+            id = older.id;
+            path = user_path(project, engine, service_id, &id);
+            ready = user_ready(step, &path, &id, &older.status).await?;
+        }
+    }
+    if secrets::has_password(dir, endpoint, step.address(), &id) {
+        secrets::clear_intent(dir, endpoint, step.address());
+        return Ok(());
+    }
+    if posted || earlier.is_some() {
+        // Our own POST (its answer lost), or an earlier run's: the password reached nobody.
+        let why = if posted {
+            "its creation answer was lost"
+        } else {
+            "an earlier run created it and stopped before storing its password"
+        };
         step.warn(format!(
-            "user {id} was adopted and the secrets sink has no password for it: its password was reset"
+            "user {id}: {why}, so nobody has its password: it was reset and stored"
         ));
         let password = reset_password(step, &path).await?;
         sink.write(step, &id, &username_of(&ready, engine, &name), &password)?;
+    } else {
+        // Someone else created it (another run, a person): they may hold its password.
+        step.warn(format!(
+            "user {id} already existed and no password for it is stored here; to get one: {}",
+            rotate_command(step.address())
+        ));
     }
+    secrets::clear_intent(dir, endpoint, step.address());
     Ok(())
+}
+
+/// The command that resets `address`'s password on purpose.
+pub fn rotate_command(address: &Address) -> String {
+    format!("reconcile apply <manifests> --rotate {address}")
 }
 
 /// Where a user's password goes, with its service's endpoints.
@@ -560,7 +686,7 @@ impl UserSink<'_> {
             endpoints: self.service.get("endpoints").unwrap_or(&Value::Null),
         };
         let dir = &step.run.options.secrets_dir;
-        match secrets::write_user(dir, &secret) {
+        match secrets::write_user(dir, step.client().endpoint(), &secret) {
             Ok(path) => {
                 tracing::info!(address = %address, path = %path.display(), "password written to the secrets sink");
                 step.run.record_secret(path);
@@ -699,13 +825,12 @@ pub(crate) async fn rotate(step: &mut Step<'_, '_>, live: &LiveState) -> StepRes
             StepEnd::failed("no project: set spec.project or `project` in reconcile.yaml")
         })?;
     let engine = service.engine.as_str();
-    let client = step.client();
 
     // Ids from the live state when it has them, else by identity on the API.
     let known = live_ids(live, &project, engine, &user.service, &user.username);
     let service_id = match known.0 {
         Some(id) => id,
-        None => match find_service(client, &project, engine, &user.service).await? {
+        None => match find_service(step.run, &project, engine, &user.service).await? {
             Lookup::Present(found) => found.id,
             _ => {
                 return Err(StepEnd::failed(format!(
@@ -716,7 +841,7 @@ pub(crate) async fn rotate(step: &mut Step<'_, '_>, live: &LiveState) -> StepRes
     };
     let user_id = match known.1 {
         Some(id) => id,
-        None => match find_user(client, &project, engine, &service_id, &user.username).await? {
+        None => match find_user(step.run, &project, engine, &service_id, &user.username).await? {
             Lookup::Present(found) => found.id,
             _ => {
                 return Err(StepEnd::failed(format!(
@@ -737,7 +862,73 @@ pub(crate) async fn rotate(step: &mut Step<'_, '_>, live: &LiveState) -> StepRes
         service: &service_answer,
     };
     let username = username_of(&ready, engine, &user.username);
-    sink.write(step, &user_id, &username, &password)
+    sink.write(step, &user_id, &username, &password)?;
+    secrets::clear_intent(
+        &step.run.options.secrets_dir,
+        step.client().endpoint(),
+        step.address(),
+    );
+    Ok(())
+}
+
+/// A `DatabaseUser` of the manifests that exists on the API and whose password the secrets
+/// sink does not hold (`engine::passwords_unknown`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordUnknown {
+    pub address: Address,
+    pub user_id: String,
+    /// An intent is recorded: a run created it and its password reached nobody, so it is reset
+    /// (otherwise someone else created it and may hold it: `--rotate` resets it on purpose).
+    pub intent: bool,
+}
+
+/// Every `DatabaseUser` of `manifests` that `live` shows existing and the sink (`dir`, for
+/// `endpoint`) has no password for.
+pub fn passwords_unknown(
+    dir: &std::path::Path,
+    endpoint: &crate::ovh::Endpoint,
+    manifests: &crate::manifest::model::ManifestSet,
+    live: &LiveState,
+) -> Vec<PasswordUnknown> {
+    let mut out = Vec::new();
+    for resource in &manifests.resources {
+        let Spec::DatabaseUser(user) = &resource.spec else {
+            continue;
+        };
+        let service_address = Address {
+            kind: Kind::DatabaseService,
+            name: user.service.clone(),
+        };
+        let Some(Spec::DatabaseService(service)) = manifests.get(&service_address).map(|r| &r.spec)
+        else {
+            continue;
+        };
+        let Some(project) = service
+            .project
+            .clone()
+            .or_else(|| manifests.defaults.project.clone())
+        else {
+            continue;
+        };
+        let (_, Some(user_id)) = live_ids(
+            live,
+            &project,
+            service.engine.as_str(),
+            &user.service,
+            &user.username,
+        ) else {
+            continue;
+        };
+        if secrets::has_password(dir, endpoint, &resource.address, &user_id) {
+            continue;
+        }
+        out.push(PasswordUnknown {
+            address: resource.address.clone(),
+            intent: secrets::intent(dir, endpoint, &resource.address).is_some(),
+            user_id,
+        });
+    }
+    out
 }
 
 /// The service and user ids `live` knows for this user (either may be missing).

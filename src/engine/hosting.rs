@@ -299,14 +299,9 @@ pub(crate) async fn create_domain(
     }
     .path();
     let creation = step
-        .create_once(
-            &what,
-            &collection,
-            Some(&body),
-            Deadlines::HOSTING,
-            false,
-            || Box::pin(find_domain(client, hosting, &domain)),
-        )
+        .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
+            Box::pin(find_domain(client, hosting, &domain))
+        })
         .await?;
     let (task, status) = created_or_adopted(step, creation, &domain);
     let path = Target::AttachedDomain {
@@ -419,14 +414,9 @@ pub(crate) async fn create_ssl(
     .path();
     let what = "the ssl certificate";
     let creation = step
-        .create_once(
-            what,
-            &path,
-            body.as_ref(),
-            Deadlines::HOSTING,
-            false,
-            || Box::pin(find_ssl(client, hosting)),
-        )
+        .create_once(what, &path, body.as_ref(), Deadlines::HOSTING, || {
+            Box::pin(find_ssl(client, hosting))
+        })
         .await?;
     let (task, status) = created_or_adopted(step, creation, hosting);
     settle(step, hosting, what, &path, task, &status, false)
@@ -537,14 +527,9 @@ pub(crate) async fn create_database(
     }
     .path();
     let creation = step
-        .create_once(
-            &what,
-            &collection,
-            Some(&body),
-            Deadlines::HOSTING,
-            false,
-            || Box::pin(find_database(client, hosting, &user)),
-        )
+        .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
+            Box::pin(find_database(client, hosting, &user))
+        })
         .await?;
     let (name, task, status) = match creation {
         Creation::Found(found) | Creation::FoundAfterPost(found) => {

@@ -44,8 +44,9 @@ mod stack;
 mod step;
 mod target;
 
+pub use database::{passwords_unknown, rotate_command, PasswordUnknown};
 pub use model::*;
-pub use secrets::secrets_path;
+pub use secrets::{endpoint_key, intent, resource_dir, secrets_path, Intent};
 
 use crate::live::LiveState;
 use crate::manifest::model::{Address, ManifestSet};
@@ -67,7 +68,7 @@ pub async fn execute(
     env: &(dyn Fn(&str) -> Option<String> + Sync),
     progress: &dyn Progress,
 ) -> ApplyReport {
-    let run = step::Run::new(client, plan, manifests, options, env, progress, Some(live));
+    let run = step::Run::new(client, plan, manifests, options, env, progress);
     // The plan's changes, then waits for what the plan leaves alone but the API is still
     // working on (an earlier run's create that ran out of time): that is how a re-run resumes.
     let mut work: Vec<step::Work> = plan
@@ -108,7 +109,7 @@ pub async fn rotate(
 ) -> StepReport {
     let no_env = |_: &str| None;
     let plan = Plan::default();
-    let run = step::Run::new(client, &plan, manifests, options, &no_env, &Silent, None);
+    let run = step::Run::new(client, &plan, manifests, options, &no_env, &Silent);
     let change = Change {
         address: address.clone(),
         action: Action::Update,

@@ -6,7 +6,7 @@ use crate::plan::model::Action;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How to execute.
 #[derive(Debug, Clone)]
@@ -22,10 +22,6 @@ pub struct ExecuteOptions {
     pub secrets_dir: PathBuf,
     /// Poll quickly at first, backing off to this cap (with jitter).
     pub max_poll_interval: Duration,
-    /// When the read of the `LiveState` given to `execute` started, if this process made it:
-    /// for `READ_STANDS_FOR` after it, a create that read shows absent skips its first
-    /// identity lookup (the read was it). `None`: every create looks up first.
-    pub read_at: Option<Instant>,
     /// The run's answers by path (`live::Answers`): the engine keeps each object's last
     /// `READY` answer there and forgets what its writes change, so the read after the run asks
     /// the API only for the rest.
@@ -39,7 +35,6 @@ impl Default for ExecuteOptions {
             timeout: Duration::from_secs(40 * 60),
             secrets_dir: PathBuf::from(".reconcile/secrets"),
             max_poll_interval: Duration::from_secs(30),
-            read_at: None,
             answers: None,
         }
     }

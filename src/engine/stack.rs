@@ -116,7 +116,6 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
             &Target::Stacks.path(),
             body.as_ref(),
             Deadlines::STACK,
-            false,
             &lookup,
         )
         .await?;

@@ -4,7 +4,8 @@
 //! or an early return of the whole run.
 //!
 //! The building blocks every family uses live here:
-//! - `Step::create_once`: look the object up by identity, adopt it or `POST`, and after a
+//! - `Step::create_once`: look the object up by identity on the API right then (for lists,
+//!   through `Listings`: read after the `POST`s before it), adopt it or `POST`, and after a
 //!   `POST` whose outcome is unknown (5xx, no answer, 409 "already exists") look again before
 //!   anything else. A `POST` is sent again only after a lookup has shown the object absent, so
 //!   a create can never make a duplicate
@@ -20,25 +21,19 @@ use super::readiness::{no_answer, Observation, Pacer, PollSchedule, ReadinessPol
 use super::target::{is_placeholder, Target};
 use super::{database, hosting, secrets, stack};
 use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
-use crate::live::LiveState;
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
 use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};
 use crate::plan::{Change, Plan};
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How many times a create is attempted (each attempt after a lookup that found nothing).
 pub(crate) const CREATE_ATTEMPTS: usize = 4;
-
-/// How long the plan's read of the API stands as a create's first identity lookup (see
-/// `Run::fresh_read`). Past it (a long confirmation, a long wait for a dependency), the create
-/// looks again.
-pub(crate) const READ_STANDS_FOR: Duration = Duration::from_secs(120);
 
 pub(crate) type StepResult<T> = Result<T, StepEnd>;
 
@@ -167,8 +162,96 @@ pub(crate) struct Run<'a> {
     pub slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// What waits learn from each other (`readiness`).
     pub pacer: Pacer,
-    /// The read the plan was made from, and when it started (`fresh_read`).
-    read: Option<(&'a LiveState, Instant)>,
+    /// The lists read right before creates (`Listings`).
+    pub listings: Listings,
+}
+
+/// The lists of ids a create reads right before its `POST` (the identity lookup), shared by the
+/// creates that asked for the same list while one was on its way: a list answered after a
+/// create asked is as fresh as one it would read itself. A create that asks once that answer
+/// is in reads the list again, so every lookup is read after the `POST`s that went before it
+/// and a twin (another run creating the same object) can appear only in the milliseconds
+/// between a list and the `POST` it precedes.
+///
+/// It also keeps the answers its lookups got for the objects in those lists, and this run's
+/// creation answers (`remember`): an object's identity (a description, a username) does not
+/// change by itself, so a later lookup asks only for objects it has never seen. Without it,
+/// fifty creates in one scope would each get every service the others had just created.
+#[derive(Default)]
+pub(crate) struct Listings {
+    by_path: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Listed>>>>>,
+    seen: Mutex<HashMap<String, Value>>,
+}
+
+/// A list's ids, and when they were answered.
+type Listed = (Instant, Vec<String>);
+
+impl Listings {
+    /// `answer` is what `path` (an object) is known to be.
+    pub fn remember(&self, path: &str, answer: &Value) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_owned(), answer.clone());
+    }
+
+    /// What a lookup of this run got for `path`.
+    pub fn seen(&self, path: &str) -> Option<Value> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
+    }
+
+    /// `GET path` (a list of ids), or the answer of one that was on its way when asked. The
+    /// run's `answers` forget the list: it may have moved since the plan's read (another run
+    /// created an object this run then adopts), so the verification reads it again.
+    pub async fn list(
+        &self,
+        client: &Client,
+        answers: Option<&crate::live::Answers>,
+        path: &str,
+        what: &str,
+    ) -> StepResult<Vec<String>> {
+        if let Some(answers) = answers {
+            answers.forget(path);
+        }
+        let asked = Instant::now();
+        let slot = self
+            .by_path
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(path.to_owned())
+            .or_default()
+            .clone();
+        let mut last = slot.lock().await;
+        if let Some((answered, ids)) = &*last {
+            if *answered >= asked {
+                return Ok(ids.clone());
+            }
+        }
+        let ids = list_ids(client, path, what).await?;
+        *last = Some((Instant::now(), ids.clone()));
+        Ok(ids)
+    }
+}
+
+/// `GET list` as ids (the API answers strings or numbers).
+pub(crate) async fn list_ids(client: &Client, path: &str, what: &str) -> StepResult<Vec<String>> {
+    let answer = client
+        .call(Method::GET, path, None)
+        .await
+        .map_err(|err| StepEnd::api(&format!("looking up {what}"), &err))?;
+    let ids = answer.body.as_array().cloned().unwrap_or_default();
+    Ok(ids
+        .iter()
+        .filter_map(|id| match id {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect())
 }
 
 impl<'a> Run<'a> {
@@ -179,7 +262,6 @@ impl<'a> Run<'a> {
         options: &'a ExecuteOptions,
         env: &'a (dyn Fn(&str) -> Option<String> + Sync),
         progress: &'a dyn Progress,
-        live: Option<&'a LiveState>,
     ) -> Self {
         let stack_creates = plan
             .changes
@@ -201,36 +283,8 @@ impl<'a> Run<'a> {
             stack_creates,
             slots: std::sync::Arc::new(tokio::sync::Semaphore::new(options.parallelism.max(1))),
             pacer: Pacer::default(),
-            read: live.zip(options.read_at),
+            listings: Listings::default(),
         }
-    }
-
-    /// The plan's read of the API, while it may stand for a create's first identity lookup:
-    /// it is this run's own (`ExecuteOptions::read_at`) and started less than
-    /// `READ_STANDS_FOR` ago. A create it shows absent is sent without looking again (the
-    /// plan's calls are the lookup); after a `POST` whose outcome is unknown the API is always
-    /// asked.
-    pub fn fresh_read(&self) -> Option<&'a LiveState> {
-        self.read
-            .filter(|(_, at)| at.elapsed() < READ_STANDS_FOR)
-            .map(|(live, _)| live)
-    }
-
-    /// True when the object `id` of `kind` was created by a `POST` of this run (not adopted):
-    /// nothing of a previous run can hang below it.
-    pub fn created_here(&self, kind: Kind, id: &str) -> bool {
-        let finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
-        finished.iter().any(|r| {
-            r.address.kind == kind
-                && r.outcome == StepOutcome::Done
-                && !r.adopted
-                && !r.resumed
-                && r.live_id.as_deref() == Some(id)
-                && matches!(
-                    r.action,
-                    crate::plan::Action::Create | crate::plan::Action::Replace { .. }
-                )
-        })
     }
 
     /// The live id of a finished, done step at one of `addresses` of `kind`.
@@ -618,7 +672,7 @@ impl<'r, 'a> Step<'r, 'a> {
                 "the service id of this user is not known (no manifest names its service)",
             ));
         };
-        match database::find_service(self.client(), project, engine, &user.service).await? {
+        match database::find_service(self.run, project, engine, &user.service).await? {
             Lookup::Present(found) => Ok(found.id),
             _ => Err(StepEnd::failed(format!(
                 "DatabaseService/{} does not exist on the API: it must be created first",
@@ -660,32 +714,30 @@ impl<'r, 'a> Step<'r, 'a> {
     /// `POST` whose outcome is unknown (no answer, 5xx, 429, a busy 409 or "already exists"),
     /// a lookup again before anything else, and a new `POST` only if the lookup shows the
     /// object absent (at most `CREATE_ATTEMPTS` `POST`s). An object of the same identity on
-    /// its way out is waited out first (within `limit`). `read_shows_absent`: this run's fresh
-    /// read already is the first lookup (`Run::fresh_read`), so the first `POST` goes at once.
+    /// its way out is waited out first (within `limit`).
     pub async fn create_once<'l, T>(
         &self,
         what: &str,
         path: &str,
         body: Option<&Value>,
         limit: Duration,
-        read_shows_absent: bool,
         lookup: impl Fn() -> BoxFuture<'l, StepResult<Lookup<T>>>,
     ) -> StepResult<Creation<T>> {
-        let mut looked_up = read_shows_absent;
         let mut posted = false;
         let mut attempts = 0;
         let mut conflict: Option<OvhError> = None;
         let mut schedule = PollSchedule::new(self.run.options.max_poll_interval);
         loop {
-            let found = if looked_up {
-                looked_up = false;
-                Lookup::Absent
-            } else {
-                lookup().await?
-            };
-            match found {
+            match lookup().await? {
                 Lookup::Present(found) if posted => return Ok(Creation::FoundAfterPost(found)),
-                Lookup::Present(found) => return Ok(Creation::Found(found)),
+                Lookup::Present(found) => {
+                    // Another run made it since the plan's read: the list the plan read (the
+                    // path a POST would go to) no longer stands for the verification.
+                    if let Some(answers) = self.answers() {
+                        answers.forget(path);
+                    }
+                    return Ok(Creation::Found(found));
+                }
                 // "Already exists", yet not here by identity: it exists elsewhere (a domain
                 // attached to another hosting, ...). Sending again would not change that.
                 Lookup::Absent if conflict.is_some() => {
@@ -717,9 +769,10 @@ impl<'r, 'a> Step<'r, 'a> {
             if attempts >= CREATE_ATTEMPTS || !(unknown || exists || is_busy(&err)) {
                 return Err(StepEnd::api(&format!("creating {what}"), &err));
             }
-            // A 429 or a busy 409 was refused, not applied; the rest may have been applied.
+            // A 429, a busy 409 or "already exists" was refused, not applied (what exists was
+            // made by someone else); the rest may have been applied.
             let refused = err.status().is_some_and(|s| s.as_u16() == 429) || is_busy(&err);
-            posted |= !refused;
+            posted |= !refused && !exists;
             tracing::info!(
                 address = %self.change.address,
                 %what,

@@ -4,17 +4,23 @@
 //!
 //! What a write forgets (`forget_after`): the path it was sent to (a `POST` to a list: the
 //! list); for a `PUT` everything below it too; for a `DELETE` everything below it and the list
-//! the object leaves. A write to a child never changes its parent's answer in the routes
-//! reconcile manages (a user's `POST` does not change its service's `GET`), and an action
-//! (`.../ssl/regenerate`) is followed by the step's own polls of its object, whose last answer
-//! is recorded after it; so parents and siblings are kept. One exception: a create or delete
-//! of a database service also changes its project's index of every engine's services
-//! (`.../database/service` and the gets below it), which is forgotten with it.
+//! the object leaves. An action (`ACTIONS`:
+//! `.../ssl/regenerate`, `.../credentials/reset`) changes the object it acts on: that object
+//! and everything below it are forgotten (a regeneration changes `ssl` and `ssl/domains`; the
+//! step's polls record `ssl` again, never `ssl/domains`, so the verification reads that one
+//! afresh). A write to a child never changes its parent's answer in the routes reconcile
+//! manages (a user's `POST` does not change its service's `GET`), so parents and siblings are
+//! kept. One exception: a create or delete of a database service also changes its project's
+//! index of every engine's services (`.../database/service` and the gets below it), which is
+//! forgotten with it.
 
 use crate::ovh::Method;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// The last segments of a `POST` that acts on the object above it rather than creating one.
+const ACTIONS: &[&str] = &["/regenerate", "/credentials/reset"];
 
 /// Answers by path (`None`: the path answered 404).
 #[derive(Debug, Default)]
@@ -38,9 +44,18 @@ impl Answers {
         self.map().insert(path.to_owned(), body);
     }
 
+    /// Forgets the answer of `path` (it may have changed without a write of this run).
+    pub fn forget(&self, path: &str) {
+        self.map().remove(path);
+    }
+
     /// `method path` was sent (whatever came back): forgets what it may have changed.
     pub fn forget_after(&self, method: &Method, path: &str) {
-        let below = (*method != Method::POST).then(|| format!("{path}/"));
+        let acted_on = (*method == Method::POST)
+            .then(|| ACTIONS.iter().find_map(|action| path.strip_suffix(action)))
+            .flatten();
+        let path = acted_on.unwrap_or(path);
+        let below = (*method != Method::POST || acted_on.is_some()).then(|| format!("{path}/"));
         let list = (*method == Method::DELETE)
             .then(|| path.rsplit_once('/').map(|(list, _)| list))
             .flatten();
@@ -108,6 +123,26 @@ mod tests {
         );
         assert_eq!(answers.get(&format!("{LIST}/s1/user")), None);
         assert!(answers.get(&format!("{LIST}/s1/user/u1")).is_some());
+    }
+
+    /// Issue 9 item 6: after `POST .../ssl/regenerate`, the verification compared the SSL
+    /// domains with the answer read before the write.
+    #[test]
+    fn an_action_forgets_the_object_it_acts_on_and_below() {
+        let answers = filled();
+        answers.record("/hosting/web/h/ssl", Some(json!({"status": "created"})));
+        answers.record("/hosting/web/h/ssl/domains", Some(json!(["a.example"])));
+        answers.record("/hosting/web/h/attachedDomain", Some(json!(["a.example"])));
+        answers.forget_after(&Method::POST, "/hosting/web/h/ssl/regenerate");
+        assert_eq!(answers.get("/hosting/web/h/ssl"), None);
+        assert_eq!(answers.get("/hosting/web/h/ssl/domains"), None);
+        assert!(answers.get("/hosting/web/h/attachedDomain").is_some());
+        answers.forget_after(
+            &Method::POST,
+            &format!("{LIST}/s1/user/u1/credentials/reset"),
+        );
+        assert_eq!(answers.get(&format!("{LIST}/s1/user/u1")), None);
+        assert!(answers.get(&format!("{LIST}/s1/user")).is_some());
     }
 
     #[test]

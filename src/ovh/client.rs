@@ -299,6 +299,20 @@ impl Client {
         self.inner.runabove.as_ref().unwrap_or(self)
     }
 
+    /// Who calls, never a secret: `("applicationKey", KEY)` for signed requests, `("clientId",
+    /// ID)` for OAuth2 (a saved plan records it, `apply plan.json` compares it).
+    pub fn principal(&self) -> (&'static str, String) {
+        match &self.inner.auth {
+            Auth::Application {
+                application_key, ..
+            } => (
+                "applicationKey",
+                application_key.to_str().unwrap_or_default().to_owned(),
+            ),
+            Auth::OAuth2 { client_id, .. } => ("clientId", client_id.clone()),
+        }
+    }
+
     /// Calls `method path` (the path starts with `/` and may carry a query string) with an
     /// optional JSON body, authenticated, rate limited and retried. A non-2xx answer is an
     /// `OvhError::Api`.

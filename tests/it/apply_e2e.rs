@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 /// The hosting database password of `fromFile` (with `ENV_PASSWORD`): in no output.
 const FILE_PASSWORD: &str = "FilePassw0rdZr4Mn";
 
-const DATABASES: &str = r#"
+pub(crate) const DATABASES: &str = r#"
 apiVersion: reconcile/v1
 kind: DatabaseService
 metadata:
@@ -67,7 +67,7 @@ spec:
 /// What only apply's tests run.
 impl Workspace {
     /// Starts `reconcile ARGS` without waiting for it (to kill it).
-    fn spawn(&self, args: &[&str]) -> Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -91,7 +91,7 @@ impl Workspace {
     }
 
     /// `plan --detailed-exitcode` exits 0: the live state matches the manifests.
-    fn assert_in_sync(&self) {
+    pub(crate) fn assert_in_sync(&self) {
         let run = self.run(&["plan", "manifests", "--detailed-exitcode"]);
         assert_eq!(run.code, Some(0), "not in sync: {run:?}");
     }
@@ -104,7 +104,7 @@ async fn put(api: &Client, path: &str, body: Value) {
 }
 
 /// One object per manifest of `DATABASES` + `HOSTING_MANIFESTS`.
-fn everything() -> Census {
+pub(crate) fn everything() -> Census {
     Census::of(&[
         "domain/www.shop.example",
         "hostingDatabase/shopdb",
@@ -115,13 +115,13 @@ fn everything() -> Census {
     ])
 }
 
-fn sandbox(extra: &[&str]) -> ServedSandbox {
+pub(crate) fn sandbox(extra: &[&str]) -> ServedSandbox {
     let mut args = vec!["--project", PROJECT, "--hosting", HOSTING];
     args.extend_from_slice(extra);
     ServedSandbox::start(&args)
 }
 
-fn full_workspace(endpoint: &str) -> Workspace {
+pub(crate) fn full_workspace(endpoint: &str) -> Workspace {
     Workspace::new(
         endpoint,
         &[
@@ -498,12 +498,24 @@ fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>) {
     }
 }
 
-/// The passwords in the secrets files under `dir`, each file checked to be mode 0600.
-fn generated_passwords(dir: &Path) -> BTreeMap<PathBuf, String> {
+/// The passwords in the secrets files under `dir` (at any depth: the sink is keyed by
+/// endpoint, resource and object id), each file checked to be mode 0600.
+pub(crate) fn generated_passwords(dir: &Path) -> BTreeMap<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt;
     let mut passwords = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());
         let secret: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -585,8 +597,11 @@ spec:
     );
     assert_eq!(rotated.code, Some(0), "{rotated:?}");
     let after = generated_passwords(&secrets);
-    let app = secrets.join("DatabaseUser-orders-app.json");
-    assert_ne!(after[&app], generated[&app], "not rotated");
+    let app = generated
+        .keys()
+        .find(|p| p.to_string_lossy().contains("/DatabaseUser-orders-app/"))
+        .expect("a secrets file for orders-app");
+    assert_ne!(after[app], generated[app], "not rotated");
 
     let mut outputs = vec![
         ("plan stdout", plan.stdout.clone()),

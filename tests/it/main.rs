@@ -57,3 +57,6 @@ mod errors;
 mod hostile;
 // managed scopes against the sandbox binary: twins, scopes without manifests, in progress
 mod scopes_e2e;
+// issue 9: two runs at once (fresh lookups, the run lock, secrets by object), password intents,
+// verification after an SSL regeneration, saved plans bound to one API and account
+mod apply_trust;
