@@ -207,8 +207,15 @@ pub async fn read_with(
                     project: project.clone(),
                     engine: ANY_ENGINE.to_owned(),
                 };
+                // Credentials and an unreachable API stop the read; the index alone failing
+                // otherwise (its engines were readable) leaves those engines unknown.
                 let err = match err {
-                    ReadError::Api(api) if api.error_class() != ErrorClass::Transient => {
+                    ReadError::Api(api)
+                        if matches!(
+                            api.error_class(),
+                            ErrorClass::Credentials | ErrorClass::Unreachable
+                        ) =>
+                    {
                         return Err(ReadFailure::of(client, Some(&scope), api));
                     }
                     other => other,
@@ -291,9 +298,6 @@ impl ReadFailure {
             },
             ErrorClass::NotFound if scope.is_some() => ReadFailure::NotFound {
                 what: match scope {
-                    Some(Scope::Database { project, engine }) if engine == ANY_ENGINE => {
-                        format!("project {project}")
-                    }
                     Some(Scope::Database { project, engine }) => {
                         format!("project {project} (or its {engine} databases)")
                     }

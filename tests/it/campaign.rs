@@ -384,7 +384,11 @@ impl ManifestSet {
         std::fs::create_dir_all(manifests).unwrap();
         std::fs::write(
             manifests.join("reconcile.yaml"),
-            format!("project: {PROJECT}\nhosting: {HOSTING}\n"),
+            // The directory owns the project and the hosting (`manages:`), so that a scope whose
+            // last manifest goes is still read, and pruned.
+            format!(
+                "project: {PROJECT}\nhosting: {HOSTING}\nmanages: {{ projects: [{PROJECT}], hostings: [{HOSTING}] }}\n"
+            ),
         )
         .unwrap();
         for &i in &self.0 {

@@ -356,10 +356,14 @@ fn the_runabove_endpoint_comes_from_the_flag_or_the_environment() {
             "{stdout}"
         );
     }
-    // The OVH endpoint does not serve RunAbove's routes: the scope is unknown there.
-    let (code, stdout, _) = plan(&["--runabove-endpoint", &served.endpoint], None);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("? managed MySQL stacks"), "{stdout}");
+    // The OVH endpoint does not serve RunAbove's routes: their root answers 404, which
+    // waiting will not change (exit 1, naming it), unlike an unknown scope.
+    let (code, stdout, stderr) = plan(&["--runabove-endpoint", &served.endpoint], None);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the managed MySQL stacks route does not exist on"),
+        "{stderr}"
+    );
     let (code, _, stderr) = plan(&["--runabove-endpoint", "runabove-ca"], None);
     assert_eq!(code, Some(1));
     assert!(

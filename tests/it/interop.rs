@@ -272,7 +272,7 @@ fn official_python_client_runs_the_runabove_guide_as_written() {
         .strip_suffix("/1.0")
         .unwrap_or(&sandbox.endpoint);
     assert_eq!(sandbox.runabove_endpoint, format!("{root}/runabove/1.0"));
-    let mut python = Command::new("python3");
+    let mut python = Command::new(python());
     python
         .arg(interop_dir().join("python_runabove.py"))
         .arg(&sandbox.runabove_endpoint);
