@@ -18,7 +18,7 @@ use crate::ovh::{Client, Method};
 use serde_json::Value;
 
 /// Object statuses on the way to `created`.
-const ON_THE_WAY: &[&str] = &[
+pub(super) const ON_THE_WAY: &[&str] = &[
     "creating",
     "updating",
     "importing",

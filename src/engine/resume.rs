@@ -68,19 +68,9 @@ fn database_busy(status: &str) -> bool {
     ["CREATING", "PENDING", "UPDATING"].contains(&status)
 }
 
-/// Hosting and stack statuses on the way to `created` / `running`.
+/// Hosting statuses on the way to `created`: the ones the hosting step waits through.
 fn hosting_busy(status: &str) -> bool {
-    [
-        "creating",
-        "updating",
-        "importing",
-        "regenerating",
-        "checking",
-        "dumping",
-        "optimizing",
-        "restoring",
-    ]
-    .contains(&status)
+    super::hosting::ON_THE_WAY.contains(&status)
 }
 
 fn domain_key(domain: &str) -> String {

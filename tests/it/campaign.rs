@@ -192,23 +192,21 @@ impl Figures {
     pub const HEADER: &'static str = "| episodes | duplicates | lost | leftovers | lost passwords | early successes | failed re-runs | hung runs |\n|---|---|---|---|---|---|---|---|";
 }
 
-/// A `reconcile sandbox serve` child on `127.0.0.1:0`, killed on drop.
-struct Sandbox {
+/// A `reconcile sandbox serve` child on `127.0.0.1:0`, killed on drop (the integration tests
+/// start theirs through `ServedSandbox::start`, in cli.rs).
+pub struct ServedSandbox {
     child: Child,
-    endpoint: String,
+    pub endpoint: String,
 }
 
-impl Sandbox {
-    fn start(binary: &Path, state: &Path, faults: &[String]) -> Sandbox {
+impl ServedSandbox {
+    /// `BINARY sandbox serve --listen 127.0.0.1:0 ARGS`, once it printed `endpoint=URL`.
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(binary: &Path, args: &[S], stderr: Stdio) -> Self {
         let mut child = Command::new(binary)
             .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
-            .args(["--project", PROJECT, "--hosting", HOSTING])
-            .arg("--state")
-            .arg(state)
-            .args(faults)
-            .env_clear()
+            .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("reconcile sandbox serve starts");
         let mut line = String::new();
@@ -220,11 +218,21 @@ impl Sandbox {
             .strip_prefix("endpoint=")
             .unwrap_or_else(|| panic!("first line is endpoint=URL, got {line:?}"))
             .to_string();
-        Sandbox { child, endpoint }
+        ServedSandbox { child, endpoint }
+    }
+
+    /// The episode's sandbox: its project and hosting, its state file, `faults`.
+    fn episode(binary: &Path, state: &Path, faults: &[String]) -> Self {
+        let mut args: Vec<String> = ["--project", PROJECT, "--hosting", HOSTING, "--state"]
+            .map(String::from)
+            .to_vec();
+        args.push(state.to_str().expect("a UTF-8 temp path").to_owned());
+        args.extend_from_slice(faults);
+        Self::spawn(binary, &args, Stdio::null())
     }
 }
 
-impl Drop for Sandbox {
+impl Drop for ServedSandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -549,7 +557,7 @@ pub fn episode(binary: &Path, seed: u64) -> Figures {
     set.write(&manifests);
     history.push(format!("manifests {}", set.describe()));
     {
-        let sandbox = Sandbox::start(binary, &state, &faults);
+        let sandbox = ServedSandbox::episode(binary, &state, &faults);
         let mut prune = false;
         for round in 0..rng.random_range(1..=3) {
             if round > 0 && rng.random_bool(0.6) {
@@ -581,7 +589,7 @@ pub fn episode(binary: &Path, seed: u64) -> Figures {
     }
 
     // The clean re-run: the same state, no faults.
-    let sandbox = Sandbox::start(
+    let sandbox = ServedSandbox::episode(
         binary,
         &state,
         &["--ready-after".into(), ready_after.into()],

@@ -5,8 +5,7 @@ use crate::support::http;
 use assert_cmd::Command;
 use reconcile::ovh::signing::signature;
 use reconcile::ovh::Method;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 fn reconcile() -> Command {
     Command::cargo_bin("reconcile").unwrap()
@@ -70,38 +69,16 @@ fn a_corrupt_state_file_is_refused_and_left_untouched() {
     );
 }
 
-/// A `sandbox serve` child process, killed on drop.
-pub struct ServedSandbox {
-    child: Child,
-    pub endpoint: String,
-}
+pub use crate::campaign::ServedSandbox;
 
 impl ServedSandbox {
+    /// `reconcile sandbox serve --listen 127.0.0.1:0 ARGS`, its stderr the test's.
     pub fn start(args: &[&str]) -> ServedSandbox {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reconcile"))
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("reconcile starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoint = line
-            .trim()
-            .strip_prefix("endpoint=")
-            .unwrap_or_else(|| panic!("first line is endpoint=URL, got {line:?}"))
-            .to_string();
-        ServedSandbox { child, endpoint }
-    }
-}
-
-impl Drop for ServedSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        ServedSandbox::spawn(
+            std::path::Path::new(env!("CARGO_BIN_EXE_reconcile")),
+            args,
+            Stdio::inherit(),
+        )
     }
 }
 
