@@ -17,17 +17,9 @@ use crate::live::mapping;
 use crate::ovh::{Client, Method};
 use serde_json::Value;
 
-/// Object statuses on the way to `created`.
-pub(super) const ON_THE_WAY: &[&str] = &[
-    "creating",
-    "updating",
-    "importing",
-    "regenerating",
-    "checking",
-    "dumping",
-    "optimizing",
-    "restoring",
-];
+/// Object statuses on the way to `created`: the planner's list, so that what a plan shows
+/// in progress is what a step waits through.
+pub(super) use crate::plan::HOSTING_ON_THE_WAY as ON_THE_WAY;
 
 /// A hosting object found by identity: its key (domain, database name, hosting), status and
 /// running task.

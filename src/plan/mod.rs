@@ -29,6 +29,7 @@ mod diff;
 mod digest;
 mod hosting;
 mod normalise;
+pub(crate) use normalise::HOSTING_ON_THE_WAY;
 mod preflight;
 pub(crate) mod stack;
 mod waves;

@@ -126,19 +126,24 @@ pub fn is_leaving(status: &str) -> bool {
 /// A status on the way to `READY` / `created` / `running`: the API is still working on the
 /// object (database `CREATING`, `PENDING`, `UPDATING`; a hosting task; a stack `creating`).
 pub fn is_busy(status: &str) -> bool {
-    const BUSY: &[&str] = &[
-        "creating",
-        "pending",
-        "updating",
-        "importing",
-        "regenerating",
-        "checking",
-        "dumping",
-        "optimizing",
-        "restoring",
-    ];
-    BUSY.iter().any(|busy| status.eq_ignore_ascii_case(busy))
+    status.eq_ignore_ascii_case("pending")
+        || HOSTING_ON_THE_WAY
+            .iter()
+            .any(|busy| status.eq_ignore_ascii_case(busy))
 }
+
+/// A hosting object's statuses on the way to `created` (database `CREATING` and `UPDATING`
+/// are the same words in capitals); the engine's hosting waits go through these.
+pub const HOSTING_ON_THE_WAY: &[&str] = &[
+    "creating",
+    "updating",
+    "importing",
+    "regenerating",
+    "checking",
+    "dumping",
+    "optimizing",
+    "restoring",
+];
 
 /// `active` / `none` flags: a live `None` reads as `none`.
 pub fn flag(value: Option<&str>) -> String {

@@ -14,18 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const HEADER: &str = "\
-apiVersion: reconcile/v1
-kind: DatabaseService
-metadata:
-  name: orders-db
-spec:
-  project: p1
-  engine: mongodb
-  version: \"7.0\"
-  plan: production
-  nodes: { flavor: db2-4, region: GRA, count: 3 }
-";
+/// A valid service, the start of every hostile file.
+use crate::validate::SERVICE as HEADER;
 
 /// Memory a `validate` run may use: its data segment (heap, anonymous mappings) is limited to
 /// this, so a run that needs more aborts instead of exiting 1. (A child's peak RSS cannot be

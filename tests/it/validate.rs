@@ -67,7 +67,7 @@ fn problems(set: &Set, env: &[(&str, &str)]) -> String {
     outcome.stderr
 }
 
-const SERVICE: &str = "\
+pub(crate) const SERVICE: &str = "\
 apiVersion: reconcile/v1
 kind: DatabaseService
 metadata:
