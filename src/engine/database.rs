@@ -618,7 +618,7 @@ pub(crate) async fn create_user(
     // A create an earlier run began and whose password may have reached nobody.
     let earlier = secrets::intent(dir, endpoint, step.address());
     // Before the POST: if its answer is lost, the next run knows a password was generated.
-    secrets::write_intent(dir, endpoint, step.address(), service_id, &name).map_err(|err| {
+    secrets::write_intent(dir, endpoint, step.address(), service_id, name).map_err(|err| {
         StepEnd::failed(format!(
             "cannot record the user's creation in the secrets sink {}: {err}; nothing was created",
             dir.display()
@@ -630,7 +630,7 @@ pub(crate) async fn create_user(
             &users,
             Some(&body),
             Deadlines::USER,
-            || Box::pin(find_user(run, project, engine, service_id, &name)),
+            || Box::pin(find_user(run, project, engine, service_id, name)),
         )
         .await?;
     let (id, status, created, posted) = match creation {
@@ -666,13 +666,13 @@ pub(crate) async fn create_user(
     });
     if let (Some(answer), Some(password)) = (&created, &password) {
         // Before any wait: a run killed now still leaves the password on disk.
-        sink.write(step, &id, &username_of(answer, engine, &name), password)?;
+        sink.write(step, &id, &username_of(answer, engine, name), password)?;
         secrets::clear_intent(dir, endpoint, step.address());
     }
     let mut ready = user_ready(step, &path, &id, &status).await?;
     let mut id = id;
     if created.is_some() {
-        if let Some(older) = older_user_twin(run, project, engine, service_id, &name, &id).await? {
+        if let Some(older) = older_user_twin(run, project, engine, service_id, name, &id).await? {
             let what = format!("user {name}");
             withdraw(step, &what, &path, &older.id).await?;
             secrets::remove_user(dir, endpoint, step.address(), &id);
@@ -791,7 +791,7 @@ async fn reset_password(step: &Step<'_, '_>, path: &str) -> StepResult<SecretStr
             "the user's password (reset)",
             Deadlines::USER,
             Method::POST,
-            &path,
+            path,
             None,
             || Box::pin(async { Ok(()) }),
         )

@@ -290,11 +290,11 @@ pub(crate) async fn create_domain(
     let collection = attached_domains_path(hosting);
     let creation = step
         .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
-            Box::pin(find_domain(client, hosting, &domain))
+            Box::pin(find_domain(client, hosting, domain))
         })
         .await?;
-    let (task, status) = created_or_adopted(step, creation, &domain);
-    let path = attached_domain_path(hosting, &domain);
+    let (task, status) = created_or_adopted(step, creation, domain);
+    let path = attached_domain_path(hosting, domain);
     settle(step, hosting, &what, &path, task, &status, false)
         .await
         .map(|_| ())
@@ -483,7 +483,7 @@ pub(crate) async fn create_database(
     let collection = databases_path(hosting);
     let creation = step
         .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
-            Box::pin(find_database(client, hosting, &user))
+            Box::pin(find_database(client, hosting, user))
         })
         .await?;
     let (name, task, status) = match creation {
@@ -495,7 +495,7 @@ pub(crate) async fn create_database(
             // The task names the database it creates; else find it by its user.
             let name = match task.get("objectId").and_then(Value::as_str) {
                 Some(name) => name.to_owned(),
-                None => match find_database(client, hosting, &user).await? {
+                None => match find_database(client, hosting, user).await? {
                     Lookup::Present(found) => found.key,
                     _ => {
                         return Err(StepEnd::failed(format!(
