@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod family;
 pub mod live;
 pub mod manifest;
 pub mod ovh;

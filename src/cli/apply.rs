@@ -474,7 +474,9 @@ async fn prepare(
         manifests,
         connection,
         live,
-        plan: saved.plan,
+        // The plan made now, shown equal to the saved one above: its calls are typed (a saved
+        // plan's are read back only to be compared).
+        plan: now,
         prune: saved.prune,
         answers,
     })
@@ -579,7 +581,7 @@ fn read_saved_plan(path: &Path) -> Result<SavedPlan, Stop> {
     })
 }
 
-/// The resources whose change (action and fields, as the JSON plan shows them) differs
+/// The resources whose change (action, fields and calls, as the JSON plan shows them) differs
 /// between a saved plan and the plan made now from the same live state.
 fn differing_changes(saved: &Plan, now: &Plan) -> Vec<String> {
     let shown = |plan: &Plan| -> BTreeMap<String, Value> {
@@ -589,7 +591,7 @@ fn differing_changes(saved: &Plan, now: &Plan) -> Vec<String> {
             .flatten()
             .map(|c| {
                 let key = c["resource"].as_str().unwrap_or_default().to_string();
-                (key, json!([c["action"], c["fields"]]))
+                (key, json!([c["action"], c["fields"], c["calls"]]))
             })
             .collect()
     };

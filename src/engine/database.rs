@@ -20,12 +20,16 @@
 
 use super::readiness::{observe, Deadlines, Observation};
 use super::secrets::{self, UserSecret};
-use super::step::{status_of, Creation, Lookup, Run, Step, StepEnd, StepResult};
-use super::target::{service_path, services_path, user_path, users_path};
+use super::step::{get_if_present, status_of, Creation, Lookup, Run, Step, StepEnd, StepResult};
+use crate::family::database::{
+    credentials_reset_path, service_path, services_path, user_path, username as username_key,
+    users_path, Call,
+};
+use crate::family::Id;
 use crate::live::UsersState;
 use crate::live::{mapping, LiveState};
 use crate::manifest::model::{Address, Kind, Spec};
-use crate::ovh::{Client, Method};
+use crate::ovh::Method;
 use futures::future::try_join_all;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -44,15 +48,6 @@ pub(crate) struct FoundService {
 pub(crate) struct FoundUser {
     pub id: String,
     pub status: String,
-}
-
-/// `GET path`, `None` on 404.
-async fn get_if_present(client: &Client, path: &str, what: &str) -> StepResult<Option<Value>> {
-    match client.call(Method::GET, path, None).await {
-        Ok(answer) => Ok(Some(answer.body)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(StepEnd::api(&format!("looking up {what}"), &err)),
-    }
 }
 
 /// The answers of the objects at `paths` that a fresh list named (`None`: gone since): an
@@ -200,16 +195,6 @@ async fn older_user_twin(
         })
         .collect();
     Ok(older_twin(same, ours).map(|(id, status)| FoundUser { id, status }))
-}
-
-/// MongoDB adds `@admin` to every username; a manifest may write it either way.
-fn username_key(engine: &str, name: &str) -> String {
-    let name = name.trim();
-    if engine == "mongodb" {
-        name.strip_suffix("@admin").unwrap_or(name).to_owned()
-    } else {
-        name.to_owned()
-    }
 }
 
 /// The live user of service `service` named `name`; one on its way out must be waited out.
@@ -387,18 +372,93 @@ async fn ips_ready(
         .map(|_| ())
 }
 
+/// Executes one planned database call (module doc).
+pub(crate) async fn execute(
+    step: &mut Step<'_, '_>,
+    call: &Call,
+    body: Option<Value>,
+) -> StepResult<()> {
+    match call {
+        Call::CreateService {
+            project,
+            engine,
+            description,
+            ..
+        } => create_service(step, project, engine, description, body).await,
+        Call::UpdateService {
+            project,
+            engine,
+            id,
+            ..
+        } => {
+            let id = step.own(id)?;
+            update_service(step, project, engine, &id, body).await
+        }
+        Call::DeleteService {
+            project,
+            engine,
+            id,
+        } => delete_service(step, project, engine, id).await,
+        Call::CreateUser {
+            project,
+            engine,
+            service,
+            username,
+            ..
+        } => {
+            let service = match service {
+                Id::Known(id) => id.clone(),
+                Id::Created => parent_service_id(step, project, engine).await?,
+            };
+            create_user(step, project, engine, &service, username, body).await
+        }
+        Call::UpdateUser {
+            project,
+            engine,
+            service,
+            id,
+            ..
+        } => update_user(step, project, engine, service, id, body).await,
+        Call::DeleteUser {
+            project,
+            engine,
+            service,
+            id,
+        } => delete_user(step, project, engine, service, id).await,
+    }
+}
+
+/// The id of the service a user step works under, when the plan could not know it: from the
+/// service's step in this run, else the live service its manifest names, found by identity.
+async fn parent_service_id(step: &Step<'_, '_>, project: &str, engine: &str) -> StepResult<String> {
+    if let Some(id) = step
+        .run
+        .done_id(&step.change.depends_on, Kind::DatabaseService)
+    {
+        return Ok(id);
+    }
+    let Some(Spec::DatabaseUser(user)) = step.resource.map(|r| &r.spec) else {
+        return Err(StepEnd::failed(
+            "the service id of this user is not known (no manifest names its service)",
+        ));
+    };
+    match find_service(step.run, project, engine, &user.service).await? {
+        Lookup::Present(found) => Ok(found.id),
+        _ => Err(StepEnd::failed(format!(
+            "DatabaseService/{} does not exist on the API: it must be created first",
+            user.service
+        ))),
+    }
+}
+
 pub(crate) async fn create_service(
     step: &mut Step<'_, '_>,
     project: &str,
     engine: &str,
+    name: &str,
     body: Option<Value>,
 ) -> StepResult<()> {
     let body = body.ok_or_else(|| StepEnd::failed("the planned service creation has no body"))?;
-    let name = body
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or(&step.address().name)
-        .to_owned();
     let run = step.run;
     let what = format!("service {name}");
     let creation = step
@@ -407,7 +467,7 @@ pub(crate) async fn create_service(
             &services_path(project, engine),
             Some(&body),
             Deadlines::SERVICE,
-            || Box::pin(find_service(run, project, engine, &name)),
+            || Box::pin(find_service(run, project, engine, name)),
         )
         .await?;
     let (id, status, created) = match creation {
@@ -430,7 +490,7 @@ pub(crate) async fn create_service(
     let mut answer = service_ready(step, project, engine, &id, Deadlines::SERVICE, &status).await?;
     let mut id = id;
     if created {
-        if let Some(older) = older_service_twin(step.run, project, engine, &name, &id).await? {
+        if let Some(older) = older_service_twin(step.run, project, engine, name, &id).await? {
             withdraw(step, &what, &service_path(project, engine, &id), &older.id).await?;
             id = older.id;
             answer = service_ready(
@@ -545,14 +605,10 @@ pub(crate) async fn create_user(
     project: &str,
     engine: &str,
     service_id: &str,
+    name: &str,
     body: Option<Value>,
 ) -> StepResult<()> {
     let body = body.ok_or_else(|| StepEnd::failed("the planned user creation has no body"))?;
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StepEnd::failed("the planned user creation has no name"))?
-        .to_owned();
     // Users are created on a READY service (and the API refuses them otherwise).
     let service = service_ready(step, project, engine, service_id, Deadlines::SERVICE, "").await?;
     let run = step.run;
@@ -562,7 +618,7 @@ pub(crate) async fn create_user(
     // A create an earlier run began and whose password may have reached nobody.
     let earlier = secrets::intent(dir, endpoint, step.address());
     // Before the POST: if its answer is lost, the next run knows a password was generated.
-    secrets::write_intent(dir, endpoint, step.address(), service_id, &name).map_err(|err| {
+    secrets::write_intent(dir, endpoint, step.address(), service_id, name).map_err(|err| {
         StepEnd::failed(format!(
             "cannot record the user's creation in the secrets sink {}: {err}; nothing was created",
             dir.display()
@@ -574,7 +630,7 @@ pub(crate) async fn create_user(
             &users,
             Some(&body),
             Deadlines::USER,
-            || Box::pin(find_user(run, project, engine, service_id, &name)),
+            || Box::pin(find_user(run, project, engine, service_id, name)),
         )
         .await?;
     let (id, status, created, posted) = match creation {
@@ -610,13 +666,13 @@ pub(crate) async fn create_user(
     });
     if let (Some(answer), Some(password)) = (&created, &password) {
         // Before any wait: a run killed now still leaves the password on disk.
-        sink.write(step, &id, &username_of(answer, engine, &name), password)?;
+        sink.write(step, &id, &username_of(answer, engine, name), password)?;
         secrets::clear_intent(dir, endpoint, step.address());
     }
     let mut ready = user_ready(step, &path, &id, &status).await?;
     let mut id = id;
     if created.is_some() {
-        if let Some(older) = older_user_twin(run, project, engine, service_id, &name, &id).await? {
+        if let Some(older) = older_user_twin(run, project, engine, service_id, name, &id).await? {
             let what = format!("user {name}");
             withdraw(step, &what, &path, &older.id).await?;
             secrets::remove_user(dir, endpoint, step.address(), &id);
@@ -639,8 +695,9 @@ pub(crate) async fn create_user(
         step.warn(format!(
             "user {id}: {why}, so nobody has its password: it was reset and stored"
         ));
-        let password = reset_password(step, &path).await?;
-        sink.write(step, &id, &username_of(&ready, engine, &name), &password)?;
+        let reset = credentials_reset_path(project, engine, service_id, &id);
+        let password = reset_password(step, &reset).await?;
+        sink.write(step, &id, &username_of(&ready, engine, name), &password)?;
     } else {
         // Someone else created it (another run, a person): they may hold its password.
         step.warn(format!(
@@ -726,16 +783,15 @@ fn service_address(step: &Step<'_, '_>) -> Address {
     }
 }
 
-/// `POST .../credentials/reset` (sent again when it got no answer: a reset that happened
+/// `POST .../credentials/reset` (`family::database::credentials_reset_path`; sent again when it got no answer: a reset that happened
 /// unseen is simply superseded); the new password.
-async fn reset_password(step: &Step<'_, '_>, user_path: &str) -> StepResult<SecretString> {
-    let path = format!("{user_path}/credentials/reset");
+async fn reset_password(step: &Step<'_, '_>, path: &str) -> StepResult<SecretString> {
     let answer = step
         .write_when_idle(
             "the user's password (reset)",
             Deadlines::USER,
             Method::POST,
-            &path,
+            path,
             None,
             || Box::pin(async { Ok(()) }),
         )
@@ -855,7 +911,8 @@ pub(crate) async fn rotate(step: &mut Step<'_, '_>, live: &LiveState) -> StepRes
         service_ready(step, &project, engine, &service_id, Deadlines::SERVICE, "").await?;
     let path = user_path(&project, engine, &service_id, &user_id);
     let ready = user_ready(step, &path, &user_id, "").await?;
-    let password = reset_password(step, &path).await?;
+    let reset = credentials_reset_path(&project, engine, &service_id, &user_id);
+    let password = reset_password(step, &reset).await?;
     let sink = UserSink {
         service_id: &service_id,
         engine,

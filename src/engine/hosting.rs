@@ -11,8 +11,12 @@
 //! one's `user`. One found on its way out (`deleting`) is waited out, then created again.
 
 use super::readiness::{observe, Deadlines, Observation};
+use super::step::get_if_present;
 use super::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
-use super::target::{hosting_path, segment, task_path, Target};
+use crate::family::hosting::{
+    attached_domain_path, attached_domains_path, database_path, databases_of_user_path,
+    databases_path, ssl_path, task_path, Call,
+};
 use crate::live::mapping;
 use crate::ovh::{Client, Method};
 use serde_json::Value;
@@ -39,14 +43,6 @@ fn found(key: String, answer: &Value, path: String) -> Lookup<FoundObject> {
         status,
         task: answer.get("taskId").and_then(Value::as_i64),
     })
-}
-
-async fn get_if_present(client: &Client, path: &str, what: &str) -> StepResult<Option<Value>> {
-    match client.call(Method::GET, path, None).await {
-        Ok(answer) => Ok(Some(answer.body)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(StepEnd::api(&format!("looking up {what}"), &err)),
-    }
 }
 
 /// The task a write answered: a task (`id` + `function`), or an object with its `taskId`.
@@ -178,6 +174,30 @@ async fn task_after_write(
         .and_then(|object| object.get("taskId").and_then(Value::as_i64)))
 }
 
+/// Executes one planned hosting call (module doc).
+pub(crate) async fn execute(
+    step: &mut Step<'_, '_>,
+    call: &Call,
+    body: Option<Value>,
+) -> StepResult<()> {
+    match call {
+        Call::CreateDomain {
+            hosting, domain, ..
+        } => create_domain(step, hosting, domain, body).await,
+        Call::UpdateDomain {
+            hosting, domain, ..
+        } => update_domain(step, hosting, domain, body).await,
+        Call::DeleteDomain { hosting, domain } => delete_domain(step, hosting, domain).await,
+        Call::CreateSsl { hosting, .. } => create_ssl(step, hosting, body).await,
+        Call::RegenerateSsl { hosting } => regenerate_ssl(step, hosting).await,
+        Call::DeleteSsl { hosting } => delete_ssl(step, hosting).await,
+        Call::CreateDatabase { hosting, user, .. } => {
+            create_database(step, hosting, user, body).await
+        }
+        Call::DeleteDatabase { hosting, name } => delete_database(step, hosting, name).await,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Waits resumed from an earlier run (no write)
 
@@ -188,11 +208,7 @@ pub(crate) async fn resume_domain(
     task: Option<i64>,
     status: &str,
 ) -> StepResult<()> {
-    let path = Target::AttachedDomain {
-        hosting: hosting.to_owned(),
-        domain: domain.to_owned(),
-    }
-    .path();
+    let path = attached_domain_path(hosting, domain);
     settle(
         step,
         hosting,
@@ -211,10 +227,7 @@ pub(crate) async fn resume_ssl(
     hosting: &str,
     status: &str,
 ) -> StepResult<()> {
-    let path = Target::Ssl {
-        hosting: hosting.to_owned(),
-    }
-    .path();
+    let path = ssl_path(hosting);
     settle(
         step,
         hosting,
@@ -234,11 +247,7 @@ pub(crate) async fn resume_database(
     name: &str,
     status: &str,
 ) -> StepResult<()> {
-    let path = Target::HostingDatabase {
-        hosting: hosting.to_owned(),
-        name: name.to_owned(),
-    }
-    .path();
+    let path = database_path(hosting, name);
     settle(
         step,
         hosting,
@@ -260,11 +269,7 @@ async fn find_domain(
     hosting: &str,
     domain: &str,
 ) -> StepResult<Lookup<FoundObject>> {
-    let path = Target::AttachedDomain {
-        hosting: hosting.to_owned(),
-        domain: domain.to_owned(),
-    }
-    .path();
+    let path = attached_domain_path(hosting, domain);
     Ok(
         match get_if_present(client, &path, &format!("domain {domain}")).await? {
             None => Lookup::Absent,
@@ -276,31 +281,20 @@ async fn find_domain(
 pub(crate) async fn create_domain(
     step: &mut Step<'_, '_>,
     hosting: &str,
+    domain: &str,
     body: Option<Value>,
 ) -> StepResult<()> {
     let body = body.ok_or_else(|| StepEnd::failed("the planned domain creation has no body"))?;
-    let domain = body
-        .get("domain")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StepEnd::failed("the planned domain creation has no domain"))?
-        .to_owned();
     let client = step.client();
     let what = format!("domain {domain}");
-    let collection = Target::AttachedDomains {
-        hosting: hosting.to_owned(),
-    }
-    .path();
+    let collection = attached_domains_path(hosting);
     let creation = step
         .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
-            Box::pin(find_domain(client, hosting, &domain))
+            Box::pin(find_domain(client, hosting, domain))
         })
         .await?;
-    let (task, status) = created_or_adopted(step, creation, &domain);
-    let path = Target::AttachedDomain {
-        hosting: hosting.to_owned(),
-        domain: domain.clone(),
-    }
-    .path();
+    let (task, status) = created_or_adopted(step, creation, domain);
+    let path = attached_domain_path(hosting, domain);
     settle(step, hosting, &what, &path, task, &status, false)
         .await
         .map(|_| ())
@@ -312,11 +306,7 @@ pub(crate) async fn update_domain(
     domain: &str,
     body: Option<Value>,
 ) -> StepResult<()> {
-    let path = Target::AttachedDomain {
-        hosting: hosting.to_owned(),
-        domain: domain.to_owned(),
-    }
-    .path();
+    let path = attached_domain_path(hosting, domain);
     let what = format!("domain {domain}");
     let this: &Step = step;
     let answer = this
@@ -346,11 +336,7 @@ pub(crate) async fn delete_domain(
     hosting: &str,
     domain: &str,
 ) -> StepResult<()> {
-    let path = Target::AttachedDomain {
-        hosting: hosting.to_owned(),
-        domain: domain.to_owned(),
-    }
-    .path();
+    let path = attached_domain_path(hosting, domain);
     delete_and_follow(step, hosting, &format!("domain {domain}"), &path, &path).await
 }
 
@@ -382,10 +368,7 @@ async fn delete_and_follow(
 // SSL
 
 async fn find_ssl(client: &Client, hosting: &str) -> StepResult<Lookup<FoundObject>> {
-    let path = Target::Ssl {
-        hosting: hosting.to_owned(),
-    }
-    .path();
+    let path = ssl_path(hosting);
     Ok(
         match get_if_present(client, &path, "the ssl certificate").await? {
             None => Lookup::Absent,
@@ -400,10 +383,7 @@ pub(crate) async fn create_ssl(
     body: Option<Value>,
 ) -> StepResult<()> {
     let client = step.client();
-    let path = Target::Ssl {
-        hosting: hosting.to_owned(),
-    }
-    .path();
+    let path = ssl_path(hosting);
     let what = "the ssl certificate";
     let creation = step
         .create_once(what, &path, body.as_ref(), Deadlines::HOSTING, || {
@@ -417,11 +397,8 @@ pub(crate) async fn create_ssl(
 }
 
 pub(crate) async fn regenerate_ssl(step: &mut Step<'_, '_>, hosting: &str) -> StepResult<()> {
-    let path = Target::Ssl {
-        hosting: hosting.to_owned(),
-    }
-    .path();
-    let regenerate = Target::SslRegenerate {
+    let path = ssl_path(hosting);
+    let regenerate = Call::RegenerateSsl {
         hosting: hosting.to_owned(),
     }
     .path();
@@ -450,10 +427,7 @@ pub(crate) async fn regenerate_ssl(step: &mut Step<'_, '_>, hosting: &str) -> St
 }
 
 pub(crate) async fn delete_ssl(step: &mut Step<'_, '_>, hosting: &str) -> StepResult<()> {
-    let path = Target::Ssl {
-        hosting: hosting.to_owned(),
-    }
-    .path();
+    let path = ssl_path(hosting);
     delete_and_follow(step, hosting, "the ssl certificate", &path, &path).await
 }
 
@@ -466,7 +440,7 @@ async fn find_database(
     user: &str,
 ) -> StepResult<Lookup<FoundObject>> {
     let what = format!("the database of user {user}");
-    let list = format!("{}/database?user={}", hosting_path(hosting), segment(user));
+    let list = databases_of_user_path(hosting, user);
     let answer = client
         .call(Method::GET, &list, None)
         .await
@@ -483,11 +457,7 @@ async fn find_database(
         })
         .unwrap_or_default();
     for name in names {
-        let path = Target::HostingDatabase {
-            hosting: hosting.to_owned(),
-            name: name.clone(),
-        }
-        .path();
+        let path = database_path(hosting, &name);
         let Some(answer) = get_if_present(client, &path, &what).await? else {
             continue;
         };
@@ -504,23 +474,16 @@ async fn find_database(
 pub(crate) async fn create_database(
     step: &mut Step<'_, '_>,
     hosting: &str,
+    user: &str,
     body: Option<Value>,
 ) -> StepResult<()> {
     let body = body.ok_or_else(|| StepEnd::failed("the planned database creation has no body"))?;
-    let user = body
-        .get("user")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StepEnd::failed("the planned database creation has no user"))?
-        .to_owned();
     let client = step.client();
     let what = format!("the database of user {user}");
-    let collection = Target::HostingDatabases {
-        hosting: hosting.to_owned(),
-    }
-    .path();
+    let collection = databases_path(hosting);
     let creation = step
         .create_once(&what, &collection, Some(&body), Deadlines::HOSTING, || {
-            Box::pin(find_database(client, hosting, &user))
+            Box::pin(find_database(client, hosting, user))
         })
         .await?;
     let (name, task, status) = match creation {
@@ -532,7 +495,7 @@ pub(crate) async fn create_database(
             // The task names the database it creates; else find it by its user.
             let name = match task.get("objectId").and_then(Value::as_str) {
                 Some(name) => name.to_owned(),
-                None => match find_database(client, hosting, &user).await? {
+                None => match find_database(client, hosting, user).await? {
                     Lookup::Present(found) => found.key,
                     _ => {
                         return Err(StepEnd::failed(format!(
@@ -545,11 +508,7 @@ pub(crate) async fn create_database(
             (name, task_of(&task), "creating".to_owned())
         }
     };
-    let path = Target::HostingDatabase {
-        hosting: hosting.to_owned(),
-        name: name.clone(),
-    }
-    .path();
+    let path = database_path(hosting, &name);
     settle(
         step,
         hosting,
@@ -568,11 +527,7 @@ pub(crate) async fn delete_database(
     hosting: &str,
     name: &str,
 ) -> StepResult<()> {
-    let path = Target::HostingDatabase {
-        hosting: hosting.to_owned(),
-        name: name.to_owned(),
-    }
-    .path();
+    let path = database_path(hosting, name);
     delete_and_follow(step, hosting, &format!("database {name}"), &path, &path).await
 }
 

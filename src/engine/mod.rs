@@ -18,11 +18,12 @@
 //! Map:
 //! - `resume`: waits for unchanged resources still transitional after an earlier run;
 //! - `schedule`: which change runs when (dependencies `Done`, `parallelism` slots, skips);
-//! - `step`: one change, its planned calls in order; the create-once, busy-write and delete
-//!   building blocks; `{id}` placeholders; secrets into bodies;
+//! - `step`: one change, its planned calls (typed `family::Operation`s) in order, each handed to
+//!   its family's `execute`; the create-once, busy-write and delete building blocks; ids made
+//!   earlier in the run (`family::Id::Created`); secrets into bodies;
 //! - `readiness`: `ReadinessPoll` (adaptive schedule, per-kind deadline cut by `--timeout`);
-//! - `target`: what a planned path touches;
-//! - one file per API family saying how to find, issue and wait: `database`, `hosting`, `stack`;
+//! - one file per API family saying how to find, issue and wait: `database`, `hosting`, `stack`
+//!   (their calls, paths and identity rules are in `crate::family`);
 //! - `secrets`: the sink (`{Kind}-{name}.json`, `0600`, atomic) and the manifest secrets;
 //! - `model`: what the engine is given and reports.
 //!
@@ -42,7 +43,6 @@ mod schedule;
 mod secrets;
 mod stack;
 mod step;
-mod target;
 
 pub use database::{passwords_unknown, rotate_command, PasswordUnknown};
 pub use model::*;

@@ -73,18 +73,8 @@ fn hosting_busy(status: &str) -> bool {
     super::hosting::ON_THE_WAY.contains(&status)
 }
 
-fn domain_key(domain: &str) -> String {
-    domain.trim().trim_end_matches('.').to_ascii_lowercase()
-}
-
-fn username_key(engine: &str, name: &str) -> String {
-    let name = name.trim();
-    if engine == "mongodb" {
-        name.strip_suffix("@admin").unwrap_or(name).to_owned()
-    } else {
-        name.to_owned()
-    }
-}
+use crate::family::database::username as username_key;
+use crate::family::hosting::domain as domain_key;
 
 /// The waits for the `unchanged` resources of `plan` whose live object is still transitional,
 /// as work after the plan's changes. Where the plan lists the resource in progress, its id

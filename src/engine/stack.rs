@@ -14,8 +14,8 @@
 //! 404.
 
 use super::readiness::{observe, Deadlines, Observation};
-use super::step::{Creation, Lookup, Step, StepEnd, StepResult};
-use super::target::Target;
+use super::step::{get_if_present, Creation, Lookup, Step, StepEnd, StepResult};
+use crate::family::stack::{stack_path, Call, STACKS_PATH};
 use crate::live::{mapping, LiveStack};
 use crate::manifest::model::{Address, ManagedStackMysqlSpec, ManifestSet, Spec};
 use crate::ovh::{Client, Method};
@@ -26,10 +26,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Every listed cluster, in the listing's order (the claim order).
 async fn live_stacks(client: &Client) -> StepResult<Vec<LiveStack>> {
-    let list = Target::Stacks.path();
+    let list = STACKS_PATH;
     let what = "looking up the managed mysql stacks";
     let answer = client
-        .call(Method::GET, &list, None)
+        .call(Method::GET, list, None)
         .await
         .map_err(|err| StepEnd::api(what, &err))?;
     let ids = mapping::product_ids(&answer.body).ok_or_else(|| {
@@ -38,12 +38,8 @@ async fn live_stacks(client: &Client) -> StepResult<Vec<LiveStack>> {
         ))
     })?;
     let answers = try_join_all(ids.into_iter().map(|id| async move {
-        let path = Target::Stack { id: id.clone() }.path();
-        match client.call(Method::GET, &path, None).await {
-            Ok(answer) => Ok(mapping::stack(id, answer.body).ok()),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(StepEnd::api(what, &err)),
-        }
+        let answer = get_if_present(client, &stack_path(&id), "the managed mysql stacks").await?;
+        Ok(answer.and_then(|answer| mapping::stack(id, answer).ok()))
     }))
     .await?;
     Ok(answers.into_iter().flatten().collect())
@@ -80,6 +76,18 @@ fn claim<'s>(
     claims(stacks, &[me], &mut claimed).into_values().next()
 }
 
+/// Executes one planned stack call (module doc).
+pub(crate) async fn execute(
+    step: &mut Step<'_, '_>,
+    call: &Call,
+    body: Option<Value>,
+) -> StepResult<()> {
+    match call {
+        Call::Create { .. } => create(step, body).await,
+        Call::Delete { id } => delete(step, id).await,
+    }
+}
+
 pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> StepResult<()> {
     let Some(Spec::ManagedStackMysql(spec)) = step.resource.map(|r| &r.spec) else {
         return Err(StepEnd::failed(
@@ -113,7 +121,7 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
     let creation = step
         .create_once(
             "the mysql stack",
-            &Target::Stacks.path(),
+            STACKS_PATH,
             body.as_ref(),
             Deadlines::STACK,
             &lookup,
@@ -153,7 +161,7 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
 /// `GET /stackMysql/{id}` until `active` is true.
 pub(crate) async fn wait_active(step: &Step<'_, '_>, id: &str, active: bool) -> StepResult<()> {
     let client = step.client();
-    let path = Target::Stack { id: id.to_owned() }.path();
+    let path = stack_path(id);
     let initial = if active { "active" } else { "inactive" };
     step.poll("active")
         .until(&format!("stack {id}"), Deadlines::STACK, initial, || {
@@ -174,7 +182,7 @@ pub(crate) async fn wait_active(step: &Step<'_, '_>, id: &str, active: bool) -> 
 }
 
 pub(crate) async fn delete(step: &mut Step<'_, '_>, id: &str) -> StepResult<()> {
-    let path = Target::Stack { id: id.to_owned() }.path();
+    let path = stack_path(id);
     let what = format!("stack {id}");
     if step.delete(&what, &path, Deadlines::STACK).await?.is_none() {
         return Ok(());

@@ -1,6 +1,6 @@
-//! One change of the plan, executed: its planned calls in order, each dispatched on its method
-//! and `Target` to the family that knows how to issue it and how to tell it is done
-//! (`database`, `hosting`, `stack`). The step's result is a value (`StepReport`), never a panic
+//! One change of the plan, executed: its planned calls in order, each a family's typed
+//! operation (`family::Operation`) handed to the family that knows how to issue it and how to
+//! tell it is done (`database::execute`, `hosting::execute`, `stack::execute`). The step's result is a value (`StepReport`), never a panic
 //! or an early return of the whole run.
 //!
 //! The building blocks every family uses live here:
@@ -18,9 +18,9 @@
 //!   manifest names (read now, never logged, never reported).
 
 use super::readiness::{no_answer, Observation, Pacer, PollSchedule, ReadinessPoll, Slot};
-use super::target::{is_placeholder, Target};
 use super::{database, hosting, secrets, stack};
 use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
+use crate::family::{stack::Call as StackCall, Id, Operation};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
 use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};
 use crate::plan::{Change, Plan};
@@ -237,6 +237,17 @@ impl Listings {
     }
 }
 
+/// `GET path`, `None` on 404 (`ovh::if_present`); `what` names the object in an error.
+pub(crate) async fn get_if_present(
+    client: &Client,
+    path: &str,
+    what: &str,
+) -> StepResult<Option<Value>> {
+    crate::ovh::if_present(client.call(Method::GET, path, None).await)
+        .map(|answer| answer.map(|a| a.body))
+        .map_err(|err| StepEnd::api(&format!("looking up {what}"), &err))
+}
+
 /// `GET list` as ids (the API answers strings or numbers).
 pub(crate) async fn list_ids(client: &Client, path: &str, what: &str) -> StepResult<Vec<String>> {
     let answer = client
@@ -267,7 +278,11 @@ impl<'a> Run<'a> {
             .changes
             .iter()
             .filter(|c| c.address.kind == Kind::ManagedStackMysql)
-            .filter(|c| c.calls.iter().any(|call| call.method == "POST"))
+            .filter(|c| {
+                c.calls
+                    .iter()
+                    .any(|call| matches!(call, Operation::Stack(StackCall::Create { .. })))
+            })
             .map(|c| c.address.clone())
             .collect();
         Run {
@@ -494,190 +509,34 @@ impl<'r, 'a> Step<'r, 'a> {
     }
 
     async fn execute(&mut self) -> StepResult<()> {
-        for call in &self.change.calls {
-            let target = Target::parse(&call.path).ok_or_else(|| {
-                StepEnd::failed(format!(
-                    "the plan has a call reconcile cannot execute: {} {}",
-                    call.method, call.path
-                ))
-            })?;
-            let target = self.resolve(target).await?;
-            let body = self.body(call.body.as_ref())?;
-            self.dispatch(&call.method, target, body).await?;
+        let change = self.change;
+        for call in &change.calls {
+            let body = self.body(call.body())?;
+            match call {
+                Operation::Database(call) => database::execute(self, call, body).await?,
+                Operation::Hosting(call) => hosting::execute(self, call, body).await?,
+                Operation::Stack(call) => stack::execute(self, call, body).await?,
+                Operation::Saved(_) => {
+                    return Err(StepEnd::failed(format!(
+                        "{call} was read back from a saved plan: apply executes the plan it makes now, never a saved one"
+                    )))
+                }
+            }
         }
         Ok(())
     }
 
-    async fn dispatch(
-        &mut self,
-        method: &str,
-        target: Target,
-        body: Option<Value>,
-    ) -> StepResult<()> {
-        match (method, target) {
-            ("POST", Target::Services { project, engine }) => {
-                database::create_service(self, &project, &engine, body).await
-            }
-            (
-                "PUT",
-                Target::Service {
-                    project,
-                    engine,
-                    id,
-                },
-            ) => database::update_service(self, &project, &engine, &id, body).await,
-            (
-                "DELETE",
-                Target::Service {
-                    project,
-                    engine,
-                    id,
-                },
-            ) => database::delete_service(self, &project, &engine, &id).await,
-            (
-                "POST",
-                Target::Users {
-                    project,
-                    engine,
-                    service,
-                },
-            ) => database::create_user(self, &project, &engine, &service, body).await,
-            (
-                "PUT",
-                Target::User {
-                    project,
-                    engine,
-                    service,
-                    id,
-                },
-            ) => database::update_user(self, &project, &engine, &service, &id, body).await,
-            (
-                "DELETE",
-                Target::User {
-                    project,
-                    engine,
-                    service,
-                    id,
-                },
-            ) => database::delete_user(self, &project, &engine, &service, &id).await,
-            ("POST", Target::AttachedDomains { hosting }) => {
-                hosting::create_domain(self, &hosting, body).await
-            }
-            ("PUT", Target::AttachedDomain { hosting, domain }) => {
-                hosting::update_domain(self, &hosting, &domain, body).await
-            }
-            ("DELETE", Target::AttachedDomain { hosting, domain }) => {
-                hosting::delete_domain(self, &hosting, &domain).await
-            }
-            ("POST", Target::Ssl { hosting }) => hosting::create_ssl(self, &hosting, body).await,
-            ("POST", Target::SslRegenerate { hosting }) => {
-                hosting::regenerate_ssl(self, &hosting).await
-            }
-            ("DELETE", Target::Ssl { hosting }) => hosting::delete_ssl(self, &hosting).await,
-            ("POST", Target::HostingDatabases { hosting }) => {
-                hosting::create_database(self, &hosting, body).await
-            }
-            ("DELETE", Target::HostingDatabase { hosting, name }) => {
-                hosting::delete_database(self, &hosting, &name).await
-            }
-            ("POST", Target::Stacks) => stack::create(self, body).await,
-            ("DELETE", Target::Stack { id }) => stack::delete(self, &id).await,
-            (method, target) => Err(StepEnd::failed(format!(
-                "the plan has a call reconcile cannot execute: {method} {target}"
-            ))),
-        }
-    }
-
-    /// Fills the placeholders of `target`: a user's `{id}` service is the parent service's id
-    /// (from its step in this run, or found by identity); any other `{id}` is the id this
-    /// step created.
-    async fn resolve(&self, target: Target) -> StepResult<Target> {
-        if target.placeholders().is_empty() {
-            return Ok(target);
-        }
-        let own = |value: String| -> StepResult<String> {
-            if !is_placeholder(&value) {
-                return Ok(value);
-            }
-            self.created.clone().ok_or_else(|| {
+    /// The id `id` stands for: a known one, or the one this step created (`Id::Created` in a
+    /// call after the change's create).
+    pub fn own(&self, id: &Id) -> StepResult<String> {
+        match id {
+            Id::Known(id) => Ok(id.clone()),
+            Id::Created => self.created.clone().ok_or_else(|| {
                 StepEnd::failed(format!(
-                    "{value} in a planned path is not known: no earlier call of this change created it"
+                    "{} in a planned path is not known: no earlier call of this change created it",
+                    Id::PLACEHOLDER
                 ))
-            })
-        };
-        Ok(match target {
-            Target::Users {
-                project,
-                engine,
-                service,
-            } if is_placeholder(&service) => {
-                let service = self.parent_service_id(&project, &engine).await?;
-                Target::Users {
-                    project,
-                    engine,
-                    service,
-                }
-            }
-            Target::User {
-                project,
-                engine,
-                service,
-                id,
-            } => {
-                let service = if is_placeholder(&service) {
-                    self.parent_service_id(&project, &engine).await?
-                } else {
-                    service
-                };
-                Target::User {
-                    project,
-                    engine,
-                    service,
-                    id: own(id)?,
-                }
-            }
-            Target::Service {
-                project,
-                engine,
-                id,
-            } => Target::Service {
-                project,
-                engine,
-                id: own(id)?,
-            },
-            Target::Stack { id } => Target::Stack { id: own(id)? },
-            Target::AttachedDomain { hosting, domain } => Target::AttachedDomain {
-                hosting,
-                domain: own(domain)?,
-            },
-            Target::HostingDatabase { hosting, name } => Target::HostingDatabase {
-                hosting,
-                name: own(name)?,
-            },
-            other => other,
-        })
-    }
-
-    /// The id of the service a user step works under: from the service's step in this run,
-    /// else the live service its manifest names, found by identity.
-    async fn parent_service_id(&self, project: &str, engine: &str) -> StepResult<String> {
-        if let Some(id) = self
-            .run
-            .done_id(&self.change.depends_on, Kind::DatabaseService)
-        {
-            return Ok(id);
-        }
-        let Some(Spec::DatabaseUser(user)) = self.resource.map(|r| &r.spec) else {
-            return Err(StepEnd::failed(
-                "the service id of this user is not known (no manifest names its service)",
-            ));
-        };
-        match database::find_service(self.run, project, engine, &user.service).await? {
-            Lookup::Present(found) => Ok(found.id),
-            _ => Err(StepEnd::failed(format!(
-                "DatabaseService/{} does not exist on the API: it must be created first",
-                user.service
-            ))),
+            }),
         }
     }
 

@@ -13,18 +13,14 @@ use super::fields::{opt_bool, opt_string, opt_u32, size_in_gb, string, strings};
 use super::model::{
     Catalogue, LiveIpRestriction, LiveScope, LiveService, LiveUser, Offer, UsersState,
 };
-use super::read::{segment, ReadError, Reader};
+use super::read::{ReadError, Reader};
+use crate::family::database::{
+    availability_path, index_entry_path, index_path, service_path, services_path, user_path,
+    users_path,
+};
 use futures::future::try_join_all;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-fn engine_path(project: &str, engine: &str) -> String {
-    format!(
-        "/cloud/project/{}/database/{}",
-        segment(project),
-        segment(engine)
-    )
-}
 
 /// Reads the services of `engine` in `project`; users only of the services for whose
 /// description `needs_users` is true.
@@ -34,11 +30,10 @@ pub(crate) async fn read_scope(
     engine: &str,
     needs_users: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<LiveScope, ReadError> {
-    let base = engine_path(project, engine);
-    let ids = reader.list(&base).await?;
+    let ids = reader.list(&services_path(project, engine)).await?;
     let services = try_join_all(
         ids.iter()
-            .map(|id| read_service(reader, &base, id, engine, needs_users)),
+            .map(|id| read_service(reader, project, engine, id, needs_users)),
     )
     .await?;
     let mut services: Vec<LiveService> = services.into_iter().flatten().collect();
@@ -52,12 +47,7 @@ pub(crate) async fn read_index(
     reader: &Reader<'_>,
     project: &str,
 ) -> Result<Vec<String>, ReadError> {
-    reader
-        .list(&format!(
-            "/cloud/project/{}/database/service",
-            segment(project)
-        ))
-        .await
+    reader.list(&index_path(project)).await
 }
 
 /// The services `ids` of `project` (ids of the index no engine scope read), each through
@@ -69,9 +59,8 @@ pub(crate) async fn read_by_id(
     ids: &[String],
     with_users: bool,
 ) -> Result<BTreeMap<String, Vec<LiveService>>, ReadError> {
-    let index = format!("/cloud/project/{}/database/service", segment(project));
     let services = try_join_all(ids.iter().map(|id| {
-        let path = format!("{index}/{}", segment(id));
+        let path = index_entry_path(project, id);
         async move {
             let Some(raw) = reader.get_if_present(&path).await? else {
                 return Ok::<_, ReadError>(None);
@@ -85,12 +74,8 @@ pub(crate) async fn read_by_id(
                 ));
             }
             if with_users {
-                let service_path = format!(
-                    "{}/{}",
-                    engine_path(project, &service.engine),
-                    segment(&service.id)
-                );
-                service.users = Some(match read_users(reader, &service_path).await {
+                let users = read_users(reader, project, &service.engine, &service.id).await;
+                service.users = Some(match users {
                     Ok(users) => UsersState::Known { users },
                     Err(err) => UsersState::Unknown {
                         reason: err.reason(),
@@ -118,19 +103,19 @@ pub(crate) async fn read_by_id(
 /// list.
 async fn read_service(
     reader: &Reader<'_>,
-    base: &str,
-    id: &str,
+    project: &str,
     engine: &str,
+    id: &str,
     needs_users: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Option<LiveService>, ReadError> {
-    let path = format!("{base}/{}", segment(id));
+    let path = service_path(project, engine, id);
     let Some(raw) = reader.get_if_present(&path).await? else {
         return Ok(None);
     };
     let mut service =
         live_service(raw, engine).map_err(|what| ReadError::malformed(&path, what))?;
     if needs_users(&service.description) {
-        service.users = Some(match read_users(reader, &path).await {
+        service.users = Some(match read_users(reader, project, engine, id).await {
             Ok(users) => UsersState::Known { users },
             Err(err) => {
                 tracing::debug!(service = %service.description, "users unknown: {err}");
@@ -143,11 +128,16 @@ async fn read_service(
     Ok(Some(service))
 }
 
-async fn read_users(reader: &Reader<'_>, service_path: &str) -> Result<Vec<LiveUser>, ReadError> {
-    let base = format!("{service_path}/user");
-    let ids = reader.list(&base).await?;
+/// The users of `service`, each read.
+async fn read_users(
+    reader: &Reader<'_>,
+    project: &str,
+    engine: &str,
+    service: &str,
+) -> Result<Vec<LiveUser>, ReadError> {
+    let ids = reader.list(&users_path(project, engine, service)).await?;
     let users = try_join_all(ids.iter().map(|id| {
-        let path = format!("{base}/{}", segment(id));
+        let path = user_path(project, engine, service, id);
         async move {
             match reader.get_if_present(&path).await? {
                 None => Ok(None),
@@ -168,7 +158,7 @@ pub(crate) async fn read_catalogue(
     reader: &Reader<'_>,
     project: &str,
 ) -> Result<Catalogue, ReadError> {
-    let path = format!("/cloud/project/{}/database/availability", segment(project));
+    let path = availability_path(project);
     let body = reader.get(&path).await?;
     catalogue(&body).map_err(|what| ReadError::malformed(&path, what))
 }

@@ -7,18 +7,21 @@
 
 use super::fields::{opt_bool, opt_i64, opt_string, size_in_mb, string};
 use super::model::{LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, LiveSsl};
-use super::read::{ids, segment, ReadError, Reader};
+use super::read::{ids, ReadError, Reader};
+use crate::family::hosting::{
+    attached_domain_path, attached_domains_path, database_path, databases_path, hosting_path,
+    ssl_domains_path, ssl_path,
+};
 use futures::future::try_join_all;
 use serde_json::Value;
 
 /// Reads everything reconcile manages under `/hosting/web/{hosting}`.
 pub(crate) async fn read_scope(reader: &Reader<'_>, hosting: &str) -> Result<LiveScope, ReadError> {
-    let base = format!("/hosting/web/{}", segment(hosting));
     let ((primary_login, default_attached_domain), attached_domains, ssl, databases) = futures::try_join!(
-        read_service(reader, &base),
-        read_attached_domains(reader, &base),
-        read_ssl(reader, &base),
-        read_databases(reader, &base),
+        read_service(reader, hosting),
+        read_attached_domains(reader, hosting),
+        read_ssl(reader, hosting),
+        read_databases(reader, hosting),
     )?;
     Ok(LiveScope::Hosting(LiveHosting {
         primary_login,
@@ -32,23 +35,23 @@ pub(crate) async fn read_scope(reader: &Reader<'_>, hosting: &str) -> Result<Liv
 /// The service's `primaryLogin` and `defaultAttachedDomain`.
 async fn read_service(
     reader: &Reader<'_>,
-    base: &str,
+    hosting: &str,
 ) -> Result<(String, Option<String>), ReadError> {
-    let service = reader.get(base).await?;
+    let base = hosting_path(hosting);
+    let service = reader.get(&base).await?;
     let login = primary_login(&service).ok_or_else(|| {
-        ReadError::malformed(base, "a web hosting service without a primaryLogin")
+        ReadError::malformed(&base, "a web hosting service without a primaryLogin")
     })?;
     Ok((login, opt_string(&service, "defaultAttachedDomain")))
 }
 
 async fn read_attached_domains(
     reader: &Reader<'_>,
-    base: &str,
+    hosting: &str,
 ) -> Result<Vec<LiveAttachedDomain>, ReadError> {
-    let list = format!("{base}/attachedDomain");
-    let domains = reader.list(&list).await?;
+    let domains = reader.list(&attached_domains_path(hosting)).await?;
     let read = try_join_all(domains.iter().map(|domain| {
-        let path = format!("{list}/{}", segment(domain));
+        let path = attached_domain_path(hosting, domain);
         async move {
             match reader.get_if_present(&path).await? {
                 None => Ok(None),
@@ -64,12 +67,12 @@ async fn read_attached_domains(
     Ok(domains)
 }
 
-async fn read_ssl(reader: &Reader<'_>, base: &str) -> Result<Option<LiveSsl>, ReadError> {
-    let path = format!("{base}/ssl");
+async fn read_ssl(reader: &Reader<'_>, hosting: &str) -> Result<Option<LiveSsl>, ReadError> {
+    let path = ssl_path(hosting);
     let Some(raw) = reader.get_if_present(&path).await? else {
         return Ok(None);
     };
-    let domains_path = format!("{path}/domains");
+    let domains_path = ssl_domains_path(hosting);
     // A 404 here means the certificate went away since it was read.
     let Some(domains) = reader.get_if_present(&domains_path).await? else {
         return Ok(None);
@@ -84,12 +87,11 @@ async fn read_ssl(reader: &Reader<'_>, base: &str) -> Result<Option<LiveSsl>, Re
 
 async fn read_databases(
     reader: &Reader<'_>,
-    base: &str,
+    hosting: &str,
 ) -> Result<Vec<LiveHostingDatabase>, ReadError> {
-    let list = format!("{base}/database");
-    let names = reader.list(&list).await?;
+    let names = reader.list(&databases_path(hosting)).await?;
     let read = try_join_all(names.iter().map(|name| {
-        let path = format!("{list}/{}", segment(name));
+        let path = database_path(hosting, name);
         async move {
             match reader.get_if_present(&path).await? {
                 None => Ok(None),

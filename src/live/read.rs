@@ -496,11 +496,7 @@ impl<'a> Reader<'a> {
         if let Some(known) = self.answers.and_then(|a| a.get(path)) {
             return Ok(known);
         }
-        let body = match self.request(client, path).await {
-            Ok(body) => Some(body),
-            Err(err) if err.is_not_found() => None,
-            Err(err) => return Err(err),
-        };
+        let body = crate::ovh::if_present(self.request(client, path).await)?;
         self.remember(path, body.as_ref());
         Ok(body)
     }
@@ -585,8 +581,6 @@ pub(crate) fn ids(body: &Value) -> Option<Vec<String>> {
         })
         .collect()
 }
-
-pub(crate) use crate::ovh::path_segment as segment;
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,12 @@
 
 use super::fields::opt_u32;
 use super::model::{LiveScope, LiveStack};
-use super::read::{segment, ReadError, Reader};
+use super::read::{ReadError, Reader};
+use crate::family::stack::stack_path;
 use futures::future::try_join_all;
 use serde_json::Value;
 
-pub const LIST: &str = "/stackMysql";
+pub use crate::family::stack::STACKS_PATH as LIST;
 
 pub(crate) async fn read_scope(reader: &Reader<'_>) -> Result<LiveScope, ReadError> {
     let reader = reader.runabove();
@@ -18,7 +19,7 @@ pub(crate) async fn read_scope(reader: &Reader<'_>) -> Result<LiveScope, ReadErr
         ReadError::malformed(LIST, "something other than {\"products\": [{\"id\"}]}")
     })?;
     let read = try_join_all(ids.into_iter().map(|id| {
-        let path = format!("{LIST}/{}", segment(&id));
+        let path = stack_path(&id);
         let reader = &reader;
         async move {
             match reader.get_if_present(&path).await? {

@@ -9,6 +9,7 @@ use super::env::is_name;
 use super::load::Parsed;
 use super::model::*;
 use super::schema::quoted_list;
+use crate::family::database::username;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -500,24 +501,14 @@ impl Rules<'_> {
             let Some(spec) = &doc.spec else { continue };
             let (field, scope, identity) = match spec {
                 Spec::DatabaseUser(user) => {
-                    let mongodb = engines.get(user.service.as_str()) == Some(&"mongodb");
-                    let name = if mongodb {
-                        user.username
-                            .strip_suffix("@admin")
-                            .unwrap_or(&user.username)
-                    } else {
-                        &user.username
-                    };
-                    ("spec.username", user.service.clone(), name.to_string())
+                    let engine = engines.get(user.service.as_str()).copied();
+                    let name = username(engine.unwrap_or_default(), &user.username);
+                    ("spec.username", user.service.clone(), name)
                 }
                 Spec::HostingAttachedDomain(domain) => (
                     "spec.domain",
                     domain.hosting.clone().unwrap_or_default(),
-                    domain
-                        .domain
-                        .trim()
-                        .trim_end_matches('.')
-                        .to_ascii_lowercase(),
+                    crate::family::hosting::domain(&domain.domain),
                 ),
                 Spec::HostingSsl(ssl) => (
                     "spec.hosting",

@@ -419,6 +419,16 @@ fn hint_suffix(hint: Option<&str>) -> String {
     hint.map(|h| format!("; hint: {h}")).unwrap_or_default()
 }
 
+/// `result` with a 404 as `None` (the object is not there, or went away since it was
+/// listed): the one "GET it if it is there" rule, for the live read and the engine's lookups.
+pub fn if_present<T>(result: Result<T, OvhError>) -> Result<Option<T>, OvhError> {
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,6 @@ pub use credentials::{
     ResolvedCredentials, Source,
 };
 pub use endpoint::{path_segment, Endpoint};
-pub use error::{is_idempotent, is_retryable, ApiReply, ErrorClass, OvhError};
+pub use error::{if_present, is_idempotent, is_retryable, ApiReply, ErrorClass, OvhError};
 pub use redact::Redacted;
 pub use reqwest::{Method, StatusCode};

@@ -30,8 +30,10 @@
 
 use super::diff::{self, Fields, Rules};
 use super::normalise::{self, is_leaving};
-use super::{action_for, call, change, of_kind, Context, Draft, Family, Finding};
-use super::{oldest_first, Action, Duplicate, FieldChange, PlannedCall, Unmanaged};
+use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use super::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
+use crate::family::database::Call;
+use crate::family::Id;
 use crate::live::{LiveScope, LiveService, LiveUser, Scope, UsersState};
 use crate::manifest::model::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
@@ -115,8 +117,8 @@ impl Family for Databases {
         };
         let mut plan = ScopePlan {
             scope,
+            project,
             engine,
-            base: format!("/cloud/project/{project}/database/{engine}"),
             ctx,
             out,
             duplicates: BTreeSet::new(),
@@ -144,9 +146,8 @@ enum Parent<'a> {
 
 struct ScopePlan<'a, 'o> {
     scope: &'a Scope,
+    project: &'a str,
     engine: &'a str,
-    /// `/cloud/project/{project}/database/{engine}`.
-    base: String,
     ctx: &'a Context<'a>,
     out: &'o mut Draft,
     /// The ids of the live services listed as duplicates (not unmanaged too).
@@ -214,7 +215,7 @@ impl<'a> ScopePlan<'a, '_> {
                         }
                         Some(Action::Update) => {
                             let body = update_body(spec, &fields);
-                            let calls = vec![call("PUT", self.service_path(&live.id), Some(body))];
+                            let calls = vec![self.update_service(Id::from(live.id.as_str()), body)];
                             let id = Some(live.id.clone());
                             self.out.changes.push(change(
                                 address,
@@ -231,7 +232,7 @@ impl<'a> ScopePlan<'a, '_> {
                         }
                         Some(action) => {
                             self.protected(address, live, "replace");
-                            let mut calls = vec![call("DELETE", self.service_path(&live.id), None)];
+                            let mut calls = vec![self.delete_service(&live.id)];
                             calls.extend(self.create_service_calls(&address.name, spec));
                             let id = Some(live.id.clone());
                             self.out.changes.push(change(
@@ -297,11 +298,11 @@ impl<'a> ScopePlan<'a, '_> {
             };
             let (live, changed) = match parent {
                 Parent::New => {
-                    self.create_user(address, spec, "{id}", vec![service]);
+                    self.create_user(address, spec, Id::Created, vec![service]);
                     continue;
                 }
                 Parent::Replaced(_) => {
-                    self.create_user(address, spec, "{id}", vec![service]);
+                    self.create_user(address, spec, Id::Created, vec![service]);
                     continue;
                 }
                 Parent::Existing { live, changed } => (live, *changed),
@@ -331,7 +332,7 @@ impl<'a> ScopePlan<'a, '_> {
                 .collect();
             found.sort_by(|a, b| oldest_first((&a.created_at, &a.id), (&b.created_at, &b.id)));
             let Some((&user, twins)) = found.split_first() else {
-                self.create_user(address, spec, &live.id, depends_on);
+                self.create_user(address, spec, Id::from(live.id.as_str()), depends_on);
                 continue;
             };
             for twin in twins {
@@ -347,7 +348,13 @@ impl<'a> ScopePlan<'a, '_> {
                 continue;
             }
             let body = json!({ "roles": normalise::roles(&spec.roles) });
-            let calls = vec![call("PUT", self.user_path(&live.id, &user.id), Some(body))];
+            let calls = vec![Operation::Database(Call::UpdateUser {
+                project: self.project.to_owned(),
+                engine: engine.to_owned(),
+                service: live.id.clone(),
+                id: user.id.clone(),
+                body,
+            })];
             let id = Some(user.id.clone());
             self.out.changes.push(change(
                 address,
@@ -413,9 +420,9 @@ impl<'a> ScopePlan<'a, '_> {
                 id: live.id.clone(),
                 label: live.description.clone(),
             };
-            let path = self.service_path(&live.id);
+            let delete = self.delete_service(&live.id);
             let deleted = self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![call("DELETE", path, None)];
+                let calls = vec![delete];
                 let id = Some(live.id.clone());
                 change(
                     &address,
@@ -462,9 +469,9 @@ impl<'a> ScopePlan<'a, '_> {
                 id: user.id.clone(),
                 label: format!("{} on {}", user.username, label(service)),
             };
-            let path = self.user_path(&service.id, &user.id);
+            let delete = self.delete_user(&service.id, &user.id);
             let deleted = self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![call("DELETE", path, None)];
+                let calls = vec![delete];
                 change(
                     &address,
                     Action::Delete { reason },
@@ -483,24 +490,24 @@ impl<'a> ScopePlan<'a, '_> {
         &mut self,
         address: &Address,
         spec: &DatabaseUserSpec,
-        service_id: &str,
+        service: Id,
         depends_on: Vec<Address>,
     ) {
         let engine = self.engine;
         let desired = desired_user(engine, spec);
+        let username = normalise::username(engine, &spec.username);
         let mut body = Map::new();
-        body.insert(
-            "name".into(),
-            normalise::username(engine, &spec.username).into(),
-        );
+        body.insert("name".into(), username.clone().into());
         if normalise::engine_has_roles(engine) {
             body.insert("roles".into(), json!(normalise::roles(&spec.roles)));
         }
-        let calls = vec![call(
-            "POST",
-            format!("{}/{service_id}/user", self.base),
-            Some(body.into()),
-        )];
+        let calls = vec![Operation::Database(Call::CreateUser {
+            project: self.project.to_owned(),
+            engine: engine.to_owned(),
+            service,
+            username,
+            body: body.into(),
+        })];
         let identity = [
             ("spec.service", json!(spec.service)),
             ("spec.username", json!(spec.username)),
@@ -516,15 +523,16 @@ impl<'a> ScopePlan<'a, '_> {
         ));
     }
 
-    fn create_service_calls(&self, name: &str, spec: &DatabaseServiceSpec) -> Vec<PlannedCall> {
-        let mut calls = vec![call(
-            "POST",
-            self.base.clone(),
-            Some(creation_body(name, spec)),
-        )];
+    fn create_service_calls(&self, name: &str, spec: &DatabaseServiceSpec) -> Vec<Operation> {
+        let mut calls = vec![Operation::Database(Call::CreateService {
+            project: self.project.to_owned(),
+            engine: self.engine.to_owned(),
+            description: name.to_owned(),
+            body: creation_body(name, spec),
+        })];
         if spec.deletion_protection == Some(true) {
             let body = json!({ "deletionProtection": true });
-            calls.push(call("PUT", self.service_path("{id}"), Some(body)));
+            calls.push(self.update_service(Id::Created, body));
         }
         calls
     }
@@ -565,10 +573,8 @@ impl<'a> ScopePlan<'a, '_> {
             of_id: managed.id.clone(),
             of_created_at: managed.created_at.clone(),
         };
-        let path = self.service_path(&twin.id);
-        let deleted = self
-            .out
-            .duplicate(self.ctx, duplicate, vec![call("DELETE", path, None)]);
+        let delete = self.delete_service(&twin.id);
+        let deleted = self.out.duplicate(self.ctx, duplicate, vec![delete]);
         if let Some(deleted) = deleted {
             self.protected(&deleted, twin, "delete");
         }
@@ -592,9 +598,8 @@ impl<'a> ScopePlan<'a, '_> {
             of_id: managed.id.clone(),
             of_created_at: managed.created_at.clone(),
         };
-        let path = self.user_path(&service.id, &twin.id);
-        self.out
-            .duplicate(self.ctx, duplicate, vec![call("DELETE", path, None)]);
+        let delete = self.delete_user(&service.id, &twin.id);
+        self.out.duplicate(self.ctx, duplicate, vec![delete]);
     }
 
     /// A warning when the live service is protected against deletion.
@@ -611,12 +616,30 @@ impl<'a> ScopePlan<'a, '_> {
         }
     }
 
-    fn service_path(&self, id: &str) -> String {
-        format!("{}/{id}", self.base)
+    fn update_service(&self, id: Id, body: Value) -> Operation {
+        Operation::Database(Call::UpdateService {
+            project: self.project.to_owned(),
+            engine: self.engine.to_owned(),
+            id,
+            body,
+        })
     }
 
-    fn user_path(&self, service_id: &str, user_id: &str) -> String {
-        format!("{}/{service_id}/user/{user_id}", self.base)
+    fn delete_service(&self, id: &str) -> Operation {
+        Operation::Database(Call::DeleteService {
+            project: self.project.to_owned(),
+            engine: self.engine.to_owned(),
+            id: id.to_owned(),
+        })
+    }
+
+    fn delete_user(&self, service: &str, id: &str) -> Operation {
+        Operation::Database(Call::DeleteUser {
+            project: self.project.to_owned(),
+            engine: self.engine.to_owned(),
+            service: service.to_owned(),
+            id: id.to_owned(),
+        })
     }
 }
 

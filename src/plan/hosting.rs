@@ -23,8 +23,9 @@
 
 use super::diff::{self, Fields, Rules};
 use super::normalise::{self, is_leaving};
-use super::{action_for, call, change, of_kind, Context, Draft, Family, Finding};
-use super::{Action, FieldChange, Unmanaged};
+use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use super::{Action, FieldChange, Operation, Unmanaged};
+use crate::family::hosting::Call;
 use crate::live::{LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, Scope};
 use crate::manifest::model::{
     ActiveOrNone, Address, HostingAttachedDomainSpec, HostingDatabaseSpec, HostingSslSpec, Kind,
@@ -100,7 +101,6 @@ impl Family for Hostings {
         let mut plan = ScopePlan {
             scope,
             hosting,
-            base: format!("/hosting/web/{hosting}"),
             live,
             ctx,
             out,
@@ -120,14 +120,23 @@ struct SslNeeds {
 struct ScopePlan<'a, 'o> {
     scope: &'a Scope,
     hosting: &'a str,
-    /// `/hosting/web/{hosting}`.
-    base: String,
     live: &'a LiveHosting,
     ctx: &'a Context<'a>,
     out: &'o mut Draft,
 }
 
 impl ScopePlan<'_, '_> {
+    fn op(&self, call: Call) -> Operation {
+        Operation::Hosting(call)
+    }
+
+    fn delete_database(&self, name: &str) -> Operation {
+        self.op(Call::DeleteDatabase {
+            hosting: self.hosting.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
     fn domains(&mut self, resources: &[&Resource]) -> SslNeeds {
         let domains = of_kind(resources, |s| match s {
             Spec::HostingAttachedDomain(spec) => Some(spec),
@@ -171,8 +180,11 @@ impl ScopePlan<'_, '_> {
             let planned = match by_domain.get(&domain) {
                 None => {
                     let body = domain_body(spec, None);
-                    let path = format!("{}/attachedDomain", self.base);
-                    let calls = vec![call("POST", path, Some(body))];
+                    let calls = vec![self.op(Call::CreateDomain {
+                        hosting: self.hosting.to_owned(),
+                        domain: domain.clone(),
+                        body,
+                    })];
                     let identity = [
                         ("spec.hosting", json!(self.hosting)),
                         ("spec.domain", json!(spec.domain)),
@@ -187,8 +199,11 @@ impl ScopePlan<'_, '_> {
                         continue;
                     }
                     let body = domain_body(spec, Some(&fields));
-                    let path = format!("{}/attachedDomain/{}", self.base, live.domain);
-                    let calls = vec![call("PUT", path, Some(body))];
+                    let calls = vec![self.op(Call::UpdateDomain {
+                        hosting: self.hosting.to_owned(),
+                        domain: live.domain.clone(),
+                        body,
+                    })];
                     let id = Some(live.domain.clone());
                     change(address, Action::Update, fields, calls, id, vec![])
                 }
@@ -215,9 +230,12 @@ impl ScopePlan<'_, '_> {
                 id: live.domain.clone(),
                 label: format!("path {}", live.path),
             };
-            let path = format!("{}/attachedDomain/{}", self.base, live.domain);
+            let delete = self.op(Call::DeleteDomain {
+                hosting: self.hosting.to_owned(),
+                domain: live.domain.clone(),
+            });
             self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![call("DELETE", path, None)];
+                let calls = vec![delete];
                 let id = Some(live.domain.clone());
                 change(
                     &address,
@@ -265,7 +283,8 @@ impl ScopePlan<'_, '_> {
             self.out,
         );
         let live = self.live.ssl.as_ref().filter(|s| !is_leaving(&s.status));
-        let path = format!("{}/ssl", self.base);
+        let hosting = || self.hosting.to_owned();
+        let delete = self.op(Call::DeleteSsl { hosting: hosting() });
         let Some((resource, spec)) = ssls.first() else {
             if let Some(live) = live {
                 let address = Address {
@@ -279,7 +298,7 @@ impl ScopePlan<'_, '_> {
                     label: live.provider.clone(),
                 };
                 self.out.unmanaged(self.ctx, object, |reason| {
-                    let calls = vec![call("DELETE", path, None)];
+                    let calls = vec![delete];
                     let id = Some(self.hosting.to_string());
                     change(
                         &address,
@@ -295,7 +314,10 @@ impl ScopePlan<'_, '_> {
         };
         let address = &resource.address;
         let desired = desired_ssl(spec);
-        let order = call("POST", path.clone(), ssl_body(spec));
+        let order = self.op(Call::CreateSsl {
+            hosting: hosting(),
+            body: ssl_body(spec),
+        });
         let planned = match live {
             None => {
                 let mut fields = diff::created(&desired);
@@ -317,7 +339,7 @@ impl ScopePlan<'_, '_> {
                 match action_for(&fields) {
                     Some(action @ Action::Replace { .. }) => {
                         fields.extend(ssl_secrets(spec));
-                        let calls = vec![call("DELETE", path, None), order];
+                        let calls = vec![delete, order];
                         change(address, action, fields, calls, id, needs.after)
                     }
                     _ if spec.certificate.is_none() => {
@@ -336,7 +358,7 @@ impl ScopePlan<'_, '_> {
                             sensitive: false,
                             forces_replace: false,
                         }];
-                        let calls = vec![call("POST", format!("{path}/regenerate"), None)];
+                        let calls = vec![self.op(Call::RegenerateSsl { hosting: hosting() })];
                         change(address, Action::Update, fields, calls, id, needs.after)
                     }
                     _ => {
@@ -368,7 +390,6 @@ impl ScopePlan<'_, '_> {
             .iter()
             .filter(|d| !is_leaving(&d.status))
             .collect();
-        let path = format!("{}/database", self.base);
         // The live databases by user, case-insensitive (the first wins, as a scan would).
         let mut by_user: BTreeMap<String, &LiveHostingDatabase> = BTreeMap::new();
         for &live in &present {
@@ -381,7 +402,11 @@ impl ScopePlan<'_, '_> {
             let address = &resource.address;
             let user = spec.user.to_ascii_lowercase();
             named.insert(user.clone());
-            let create = call("POST", path.clone(), Some(database_body(spec)));
+            let create = self.op(Call::CreateDatabase {
+                hosting: self.hosting.to_owned(),
+                user: spec.user.clone(),
+                body: database_body(spec),
+            });
             let Some(&live) = by_user.get(&user) else {
                 let identity = [
                     ("spec.hosting", json!(self.hosting)),
@@ -401,7 +426,7 @@ impl ScopePlan<'_, '_> {
                 continue;
             };
             fields.push(diff::sensitive("spec.password"));
-            let delete = call("DELETE", format!("{path}/{}", live.name), None);
+            let delete = self.delete_database(&live.name);
             let id = Some(live.name.clone());
             let planned = change(address, action, fields, vec![delete, create], id, vec![]);
             self.out.changes.push(planned);
@@ -422,9 +447,9 @@ impl ScopePlan<'_, '_> {
                 id: live.name.clone(),
                 label: format!("user {}", live.user),
             };
-            let delete_path = format!("{path}/{}", live.name);
+            let delete = self.delete_database(&live.name);
             self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![call("DELETE", delete_path, None)];
+                let calls = vec![delete];
                 let id = Some(live.name.clone());
                 change(
                     &address,

@@ -42,7 +42,6 @@ pub use model::*;
 
 use crate::live::{LiveScope, LiveState, Scope, ScopeState};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource};
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Plans `manifests` against `live`. Pure and deterministic.
@@ -265,7 +264,7 @@ impl Draft {
         &mut self,
         ctx: &Context,
         duplicate: Duplicate,
-        calls: Vec<PlannedCall>,
+        calls: Vec<Operation>,
     ) -> Option<Address> {
         if !ctx.options.prune {
             self.duplicates.push(duplicate);
@@ -337,7 +336,7 @@ fn change(
     address: &Address,
     action: Action,
     fields: Vec<FieldChange>,
-    calls: Vec<PlannedCall>,
+    calls: Vec<Operation>,
     live_id: Option<String>,
     depends_on: Vec<Address>,
 ) -> Change {
@@ -349,14 +348,6 @@ fn change(
         calls,
         live_id,
         depends_on,
-    }
-}
-
-fn call(method: &str, path: String, body: Option<Value>) -> PlannedCall {
-    PlannedCall {
-        method: method.to_string(),
-        path,
-        body,
     }
 }
 

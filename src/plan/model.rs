@@ -2,6 +2,7 @@
 //! would make them equal. One value serves `plan`, `drift` and `apply`; it is rendered as text,
 //! JSON or Markdown and saved with `--out`.
 
+pub use crate::family::Operation;
 use crate::live::Scope;
 use crate::manifest::model::Address;
 use serde::{Deserialize, Serialize};
@@ -83,8 +84,9 @@ pub struct Change {
     pub wave: usize,
     /// Changed fields only, `old -> new`.
     pub fields: Vec<FieldChange>,
-    /// The exact calls apply would send, bodies redacted.
-    pub calls: Vec<PlannedCall>,
+    /// The exact calls apply would send, bodies redacted: typed operations of the change's
+    /// family, serialized as `{"method", "path", "body"}` (`family::Operation`).
+    pub calls: Vec<Operation>,
     /// The live object's id, when there is one (update, replace, delete).
     pub live_id: Option<String>,
     /// Addresses this change waits for.
@@ -131,17 +133,6 @@ pub struct FieldChange {
     pub sensitive: bool,
     /// This field forces a replace.
     pub forces_replace: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlannedCall {
-    pub method: String,
-    /// API path under the endpoint, e.g. `/cloud/project/p/database/mongodb`; `{id}` where the
-    /// id is known only once an earlier call has run.
-    pub path: String,
-    /// Redacted (secrets as `***`).
-    pub body: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

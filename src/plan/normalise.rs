@@ -55,16 +55,8 @@ pub fn live_ip_set(entries: &[LiveIpRestriction]) -> BTreeMap<String, String> {
     )
 }
 
-/// MongoDB adds the authentication database to every username (`app` -> `app@admin`); the
-/// manifest may be written either way. Other engines keep names as they are.
-pub fn username(engine: &str, name: &str) -> String {
-    let name = name.trim();
-    if engine == "mongodb" {
-        name.strip_suffix("@admin").unwrap_or(name).to_string()
-    } else {
-        name.to_string()
-    }
-}
+/// A user's identity (MongoDB's `name@admin` = `name`): the family's one rule.
+pub use crate::family::database::username;
 
 /// Users the service creates itself: never planned for deletion, never listed as unmanaged
 /// (a manifest may still name one to manage its roles). Compared after `username`.
@@ -105,10 +97,8 @@ pub fn region(region: &str) -> String {
     region.trim().to_ascii_uppercase()
 }
 
-/// Domains are case-insensitive and may be written with a trailing dot.
-pub fn domain(domain: &str) -> String {
-    domain.trim().trim_end_matches('.').to_ascii_lowercase()
-}
+/// Domains are case-insensitive and may be written with a trailing dot: the family's one rule.
+pub use crate::family::hosting::domain;
 
 /// `www`, `/www`, `www/` and `./www` are the same folder.
 pub fn path(path: &str) -> String {

@@ -20,8 +20,9 @@
 //! becomes unmanaged (deleted under prune).
 
 use super::diff::{self, Fields, Rules};
-use super::{action_for, call, change, of_kind, Context, Draft, Family, Finding};
-use super::{Action, Unmanaged};
+use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use super::{Action, Operation, Unmanaged};
+use crate::family::stack::Call;
 use crate::live::{LiveScope, LiveStack, Scope};
 use crate::manifest::model::{Address, Kind, ManagedStackMysqlSpec, Resource, Spec};
 use serde_json::{json, Value};
@@ -33,8 +34,6 @@ const RULES: Rules = Rules {
     forcing: &["spec.nodes"],
     owned: &[],
 };
-
-const PATH: &str = "/stackMysql";
 
 /// The identity rule (module doc) over `stacks` (in the listing's order) for `claimants`:
 /// which cluster each stands for. `claimed` holds clusters out of reach (taken by another step
@@ -150,8 +149,10 @@ impl Family for Stacks {
                         None => settled(out, address, live),
                         Some(action) => {
                             let calls = vec![
-                                call("DELETE", format!("{PATH}/{}", live.id), None),
-                                call("POST", PATH.into(), body(spec)),
+                                Operation::Stack(Call::Delete {
+                                    id: live.id.clone(),
+                                }),
+                                Operation::Stack(Call::Create { body: body(spec) }),
                             ];
                             let id = Some(live.id.clone());
                             out.changes
@@ -180,7 +181,7 @@ impl Family for Stacks {
                             format!("stack {pin} does not exist; a new stack will be created: set spec.id to its id afterwards"),
                         );
                     }
-                    let calls = vec![call("POST", PATH.into(), body(spec))];
+                    let calls = vec![Operation::Stack(Call::Create { body: body(spec) })];
                     let fields = diff::created(&desired(spec));
                     out.changes
                         .push(change(address, Action::Create, fields, calls, None, vec![]));
@@ -201,7 +202,9 @@ impl Family for Stacks {
                 label: format!("mysql cluster of {} nodes", live.nodes),
             };
             out.unmanaged(ctx, object, |reason| {
-                let calls = vec![call("DELETE", format!("{PATH}/{}", live.id), None)];
+                let calls = vec![Operation::Stack(Call::Delete {
+                    id: live.id.clone(),
+                })];
                 let id = Some(live.id.clone());
                 change(
                     &address,

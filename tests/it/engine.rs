@@ -761,6 +761,31 @@ async fn a_service_created_by_hand_after_the_plan_is_adopted_not_duplicated() {
     assert_converged_and_single(&fx).await;
 }
 
+/// A saved plan's calls read back as their rendered form (`Operation::Saved`), never parsed
+/// back into paths to send: handed to the engine, every step fails naming the call and nothing
+/// is sent (apply executes the plan it makes now, after comparing it with the saved one).
+#[tokio::test]
+async fn a_plan_read_back_from_json_is_compared_never_executed() {
+    let fx = Fixture::start().await;
+    fx.write("orders.yaml", ORDERS);
+    let (manifests, live, plan) = fx.plan(false).await;
+    let saved: Plan = serde_json::from_value(plan::render::json(&plan)).unwrap();
+    assert_eq!(saved.changes, plan.changes, "equal by rendered form");
+    let report = fx
+        .execute(&manifests, &live, &saved, &fx.options(), &engine::Silent)
+        .await;
+    let service = step(&report, Kind::DatabaseService, "orders-db");
+    let StepOutcome::Failed { message, .. } = &service.outcome else {
+        panic!("{service:#?}")
+    };
+    assert_eq!(
+        message,
+        "POST /cloud/project/p1/database/mongodb was read back from a saved plan: apply executes \
+         the plan it makes now, never a saved one"
+    );
+    assert!(fx.services_named("mongodb", "orders-db").await.is_empty());
+}
+
 /// Issue 9 item 1: the plan's read stood for a create's first lookup for 2 minutes, so a
 /// service another run created right after that read was created again (a twin). Every create
 /// now lists its scope right before its `POST`: the service made by hand after the read is

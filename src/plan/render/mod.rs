@@ -17,7 +17,7 @@ pub use markdown::markdown;
 pub use text::{text, TextOptions};
 
 use super::model::{
-    Action, Change, Duplicate, FieldChange, InProgress, Plan, PlannedCall, Unmanaged,
+    Action, Change, Duplicate, FieldChange, InProgress, Operation, Plan, Unmanaged,
 };
 use serde_json::Value;
 
@@ -237,10 +237,10 @@ pub(crate) fn compact(value: &Value) -> String {
 }
 
 /// A call as one line: `POST /cloud/project/p1/database/mongodb {"description":"orders-db"}`.
-pub(crate) fn call_line(call: &PlannedCall) -> String {
-    match &call.body {
-        Some(body) => format!("{} {} {}", call.method, call.path, compact(body)),
-        None => format!("{} {}", call.method, call.path),
+pub(crate) fn call_line(call: &Operation) -> String {
+    match call.body() {
+        Some(body) => format!("{call} {}", compact(body)),
+        None => call.to_string(),
     }
 }
 
@@ -309,12 +309,14 @@ pub(crate) mod fixtures {
         }
     }
 
-    fn call(method: &str, path: &str, body: Option<serde_json::Value>) -> PlannedCall {
-        PlannedCall {
+    /// A call as a saved plan shows it: what the renderers print does not depend on its
+    /// family (each family's `Call` has its own rendering tests).
+    fn call(method: &str, path: &str, body: Option<serde_json::Value>) -> Operation {
+        Operation::Saved(crate::family::SavedCall {
             method: method.to_string(),
             path: path.to_string(),
             body,
-        }
+        })
     }
 
     fn mongodb() -> Scope {

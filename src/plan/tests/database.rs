@@ -765,3 +765,21 @@ fn unknown_scope_is_listed_even_with_prune() {
         warning: DatabaseService/orders-db spec.project: preflight skipped: the catalogue of project p1 could not be read (DatabaseService/orders-db not checked)
         ");
 }
+
+/// A live id with characters a path cannot carry as they are was shown raw in the plan
+/// (`.../user/u x/1`) while apply sent it escaped: the plan now shows the path apply sends.
+#[test]
+fn odd_live_ids_are_shown_escaped_as_apply_sends_them() {
+    let manifests = orders();
+    let mut live = live_from_manifests(&manifests);
+    users_of(live_service_named(&mut live, "orders-db")).push(live_user(
+        "u x/1",
+        "intruder@admin",
+        &[],
+    ));
+    check!(manifests, live, prune(), @r"
+        - DatabaseUser/orders-db/intruder (wave 0; id u x/1; no manifest names it)
+            DELETE /cloud/project/p1/database/mongodb/id-orders-db/user/u%20x%2F1
+        unchanged: DatabaseService/orders-db, DatabaseUser/orders-app, DatabaseUser/orders-report
+        ");
+}

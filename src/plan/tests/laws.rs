@@ -303,7 +303,7 @@ proptest! {
                     let service = Address { kind: Kind::DatabaseService, name: user.service.clone() };
                     prop_assert!(change.depends_on.contains(&service));
                     prop_assert!(wave(&service) < Some(change.wave));
-                    prop_assert!(change.calls[0].path.ends_with("/{id}/user"), "{}", change.calls[0].path);
+                    prop_assert!(change.calls[0].path().ends_with("/{id}/user"), "{}", change.calls[0].path());
                 }
                 Spec::HostingSsl(_) => {
                     for other in &manifests.resources {
@@ -348,7 +348,7 @@ proptest! {
         for service in deletes.iter().filter(|c| c.address.kind == Kind::DatabaseService) {
             let id = service.live_id.as_deref().expect("a live id");
             for user in deletes.iter().filter(|c| c.address.kind == Kind::DatabaseUser) {
-                if user.calls[0].path.contains(&format!("/{id}/user/")) {
+                if user.calls[0].path().contains(&format!("/{id}/user/")) {
                     prop_assert!(user.wave < service.wave, "{}", render_for_test(&plan));
                 }
             }
@@ -413,7 +413,7 @@ proptest! {
             }
         }
         for change in &plan.changes {
-            let scope = scope_of_call(&change.calls[0].path);
+            let scope = scope_of_call(&change.calls[0].path());
             prop_assert!(
                 !unknown.contains(&scope),
                 "{} planned in {scope}, which is unknown:\n{}",

@@ -644,11 +644,8 @@ pub fn render_for_test(plan: &Plan) -> String {
             .unwrap();
         }
         for call in &change.calls {
-            let body = call
-                .body
-                .as_ref()
-                .map_or(String::new(), |b| format!(" {b}"));
-            writeln!(out, "    {} {}{body}", call.method, call.path).unwrap();
+            let body = call.body().map_or(String::new(), |b| format!(" {b}"));
+            writeln!(out, "    {call}{body}").unwrap();
         }
     }
     if plan.changes.is_empty() {

@@ -1,0 +1,318 @@
+//! Public Cloud Databases: the calls on services (with their whole `ipRestrictions` list) and
+//! users, their API paths, and the username rule.
+//!
+//! Paths: `/cloud/project/{project}/database/{engine}[/{service}[/user[/{user}]]]`, the
+//! project's index of every engine's services (`.../database/service`) and the catalogue
+//! (`.../database/availability`).
+
+use super::{segment, Id};
+use serde_json::Value;
+
+/// A call on the services of one engine in one project.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// `POST .../database/{engine}`; `description` is the service's identity (the manifest's
+    /// name).
+    CreateService {
+        project: String,
+        engine: String,
+        description: String,
+        body: Value,
+    },
+    /// `PUT .../database/{engine}/{id}` (`Id::Created`: right after this change's create).
+    UpdateService {
+        project: String,
+        engine: String,
+        id: Id,
+        body: Value,
+    },
+    /// `DELETE .../database/{engine}/{id}`.
+    DeleteService {
+        project: String,
+        engine: String,
+        id: String,
+    },
+    /// `POST .../{service}/user` (`Id::Created`: the service is created earlier in the run);
+    /// `username` is the user's identity as sent (MongoDB without `@admin`).
+    CreateUser {
+        project: String,
+        engine: String,
+        service: Id,
+        username: String,
+        body: Value,
+    },
+    /// `PUT .../{service}/user/{id}`.
+    UpdateUser {
+        project: String,
+        engine: String,
+        service: String,
+        id: String,
+        body: Value,
+    },
+    /// `DELETE .../{service}/user/{id}`.
+    DeleteUser {
+        project: String,
+        engine: String,
+        service: String,
+        id: String,
+    },
+}
+
+impl Call {
+    pub fn method(&self) -> &'static str {
+        match self {
+            Call::CreateService { .. } | Call::CreateUser { .. } => "POST",
+            Call::UpdateService { .. } | Call::UpdateUser { .. } => "PUT",
+            Call::DeleteService { .. } | Call::DeleteUser { .. } => "DELETE",
+        }
+    }
+
+    pub fn path(&self) -> String {
+        match self {
+            Call::CreateService {
+                project, engine, ..
+            } => services_path(project, engine),
+            Call::UpdateService {
+                project,
+                engine,
+                id,
+                ..
+            } => format!("{}/{}", services_path(project, engine), id.segment()),
+            Call::DeleteService {
+                project,
+                engine,
+                id,
+            } => service_path(project, engine, id),
+            Call::CreateUser {
+                project,
+                engine,
+                service,
+                ..
+            } => format!(
+                "{}/{}/user",
+                services_path(project, engine),
+                service.segment()
+            ),
+            Call::UpdateUser {
+                project,
+                engine,
+                service,
+                id,
+                ..
+            }
+            | Call::DeleteUser {
+                project,
+                engine,
+                service,
+                id,
+            } => user_path(project, engine, service, id),
+        }
+    }
+
+    pub fn body(&self) -> Option<&Value> {
+        match self {
+            Call::CreateService { body, .. }
+            | Call::UpdateService { body, .. }
+            | Call::CreateUser { body, .. }
+            | Call::UpdateUser { body, .. } => Some(body),
+            Call::DeleteService { .. } | Call::DeleteUser { .. } => None,
+        }
+    }
+}
+
+/// `/cloud/project/{project}/database/{engine}`: the services of one engine.
+pub fn services_path(project: &str, engine: &str) -> String {
+    format!(
+        "/cloud/project/{}/database/{}",
+        segment(project),
+        segment(engine)
+    )
+}
+
+/// `.../database/{engine}/{id}`.
+pub fn service_path(project: &str, engine: &str, id: &str) -> String {
+    format!("{}/{}", services_path(project, engine), segment(id))
+}
+
+/// `.../database/{engine}/{service}/user`.
+pub fn users_path(project: &str, engine: &str, service: &str) -> String {
+    format!("{}/user", service_path(project, engine, service))
+}
+
+/// `.../database/{engine}/{service}/user/{id}`.
+pub fn user_path(project: &str, engine: &str, service: &str, id: &str) -> String {
+    format!("{}/{}", users_path(project, engine, service), segment(id))
+}
+
+/// `.../database/{engine}/{service}/user/{id}/credentials/reset`: `POST` gives the user a new
+/// password (never planned: the engine sends it for `--rotate` and for a user adopted with its
+/// password unknown).
+pub fn credentials_reset_path(project: &str, engine: &str, service: &str, id: &str) -> String {
+    format!(
+        "{}/credentials/reset",
+        user_path(project, engine, service, id)
+    )
+}
+
+/// `/cloud/project/{project}/database/service`: every engine's services of a project.
+pub fn index_path(project: &str) -> String {
+    format!("/cloud/project/{}/database/service", segment(project))
+}
+
+/// `.../database/service/{id}`: a service of any engine (its answer says which).
+pub fn index_entry_path(project: &str, id: &str) -> String {
+    format!("{}/{}", index_path(project), segment(id))
+}
+
+/// `/cloud/project/{project}/database/availability`: the catalogue.
+pub fn availability_path(project: &str) -> String {
+    format!("/cloud/project/{}/database/availability", segment(project))
+}
+
+/// A user's identity within its service. MongoDB adds the authentication database to every
+/// username (`app` -> `app@admin`); a manifest may write it either way. Other engines keep
+/// names as they are. Used by the planner, the engine's lookups, resume and validation.
+pub fn username(engine: &str, name: &str) -> String {
+    let name = name.trim();
+    if engine == "mongodb" {
+        name.strip_suffix("@admin").unwrap_or(name).to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::Operation;
+    use serde_json::json;
+
+    fn rendered(call: Call) -> String {
+        Operation::Database(call).to_string()
+    }
+
+    #[test]
+    fn every_call_renders_the_method_and_path_the_api_expects() {
+        let p = || "p1".to_owned();
+        let e = || "mongodb".to_owned();
+        let body = json!({});
+        let cases = [
+            (
+                Call::CreateService {
+                    project: p(),
+                    engine: e(),
+                    description: "orders-db".into(),
+                    body: body.clone(),
+                },
+                "POST /cloud/project/p1/database/mongodb",
+            ),
+            (
+                Call::UpdateService {
+                    project: p(),
+                    engine: e(),
+                    id: Id::from("0f6b"),
+                    body: body.clone(),
+                },
+                "PUT /cloud/project/p1/database/mongodb/0f6b",
+            ),
+            (
+                Call::UpdateService {
+                    project: p(),
+                    engine: e(),
+                    id: Id::Created,
+                    body: body.clone(),
+                },
+                "PUT /cloud/project/p1/database/mongodb/{id}",
+            ),
+            (
+                Call::DeleteService {
+                    project: p(),
+                    engine: e(),
+                    id: "0f6b".into(),
+                },
+                "DELETE /cloud/project/p1/database/mongodb/0f6b",
+            ),
+            (
+                Call::CreateUser {
+                    project: p(),
+                    engine: e(),
+                    service: Id::Created,
+                    username: "app".into(),
+                    body: body.clone(),
+                },
+                "POST /cloud/project/p1/database/mongodb/{id}/user",
+            ),
+            (
+                Call::UpdateUser {
+                    project: p(),
+                    engine: e(),
+                    service: "0f6b".into(),
+                    id: "u1".into(),
+                    body: body.clone(),
+                },
+                "PUT /cloud/project/p1/database/mongodb/0f6b/user/u1",
+            ),
+            (
+                Call::DeleteUser {
+                    project: p(),
+                    engine: e(),
+                    service: "0f6b".into(),
+                    id: "u1".into(),
+                },
+                "DELETE /cloud/project/p1/database/mongodb/0f6b/user/u1",
+            ),
+        ];
+        for (call, expected) in cases {
+            assert_eq!(rendered(call), expected);
+        }
+    }
+
+    #[test]
+    fn odd_ids_are_escaped_and_cannot_add_path_parts() {
+        let call = Call::DeleteUser {
+            project: "p 1".into(),
+            engine: "mongodb".into(),
+            service: "../s?x".into(),
+            id: "u/1#f".into(),
+        };
+        assert_eq!(
+            rendered(call),
+            "DELETE /cloud/project/p%201/database/mongodb/..%2Fs%3Fx/user/u%2F1%23f"
+        );
+        let call = Call::CreateUser {
+            project: "p1".into(),
+            engine: "mongodb".into(),
+            service: Id::from("{id}"),
+            username: "app".into(),
+            body: json!({}),
+        };
+        // A known id that looks like the placeholder is escaped, never taken for it.
+        assert_eq!(
+            rendered(call),
+            "POST /cloud/project/p1/database/mongodb/%7Bid%7D/user"
+        );
+        assert_eq!(
+            service_path("p1", "mongodb", ".."),
+            "/cloud/project/p1/database/mongodb/%252E%252E"
+        );
+        assert_eq!(
+            index_entry_path("p1", "a b"),
+            "/cloud/project/p1/database/service/a%20b"
+        );
+        assert_eq!(
+            credentials_reset_path("p1", "mongodb", "s 1", "u1"),
+            "/cloud/project/p1/database/mongodb/s%201/user/u1/credentials/reset"
+        );
+        assert_eq!(
+            availability_path("p/1"),
+            "/cloud/project/p%2F1/database/availability"
+        );
+    }
+
+    #[test]
+    fn mongodb_usernames_match_with_or_without_admin() {
+        assert_eq!(username("mongodb", "app@admin"), "app");
+        assert_eq!(username("mongodb", " app "), "app");
+        assert_eq!(username("postgresql", "app@admin"), "app@admin");
+    }
+}

@@ -1,0 +1,241 @@
+//! Web Hosting: the calls on a hosting's attached domains, SSL certificate and databases,
+//! their API paths (`/hosting/web/{hosting}/...`, with the tasks every write starts), and the
+//! domain rule.
+
+use super::segment;
+use serde_json::Value;
+
+/// A call on one web hosting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// `POST .../attachedDomain`; `domain` is the identity (as the body sends it).
+    CreateDomain {
+        hosting: String,
+        domain: String,
+        body: Value,
+    },
+    /// `PUT .../attachedDomain/{domain}`.
+    UpdateDomain {
+        hosting: String,
+        domain: String,
+        body: Value,
+    },
+    /// `DELETE .../attachedDomain/{domain}`.
+    DeleteDomain { hosting: String, domain: String },
+    /// `POST .../ssl` (no body: a Let's Encrypt certificate; else the imported one, redacted).
+    CreateSsl {
+        hosting: String,
+        body: Option<Value>,
+    },
+    /// `POST .../ssl/regenerate`: the certificate again, for every attached domain with SSL.
+    RegenerateSsl { hosting: String },
+    /// `DELETE .../ssl`.
+    DeleteSsl { hosting: String },
+    /// `POST .../database`; `user` is the identity.
+    CreateDatabase {
+        hosting: String,
+        user: String,
+        body: Value,
+    },
+    /// `DELETE .../database/{name}`.
+    DeleteDatabase { hosting: String, name: String },
+}
+
+impl Call {
+    pub fn method(&self) -> &'static str {
+        match self {
+            Call::CreateDomain { .. }
+            | Call::CreateSsl { .. }
+            | Call::RegenerateSsl { .. }
+            | Call::CreateDatabase { .. } => "POST",
+            Call::UpdateDomain { .. } => "PUT",
+            Call::DeleteDomain { .. } | Call::DeleteSsl { .. } | Call::DeleteDatabase { .. } => {
+                "DELETE"
+            }
+        }
+    }
+
+    pub fn path(&self) -> String {
+        match self {
+            Call::CreateDomain { hosting, .. } => attached_domains_path(hosting),
+            Call::UpdateDomain {
+                hosting, domain, ..
+            }
+            | Call::DeleteDomain { hosting, domain } => attached_domain_path(hosting, domain),
+            Call::CreateSsl { hosting, .. } | Call::DeleteSsl { hosting } => ssl_path(hosting),
+            Call::RegenerateSsl { hosting } => format!("{}/regenerate", ssl_path(hosting)),
+            Call::CreateDatabase { hosting, .. } => databases_path(hosting),
+            Call::DeleteDatabase { hosting, name } => database_path(hosting, name),
+        }
+    }
+
+    pub fn body(&self) -> Option<&Value> {
+        match self {
+            Call::CreateDomain { body, .. }
+            | Call::UpdateDomain { body, .. }
+            | Call::CreateDatabase { body, .. } => Some(body),
+            Call::CreateSsl { body, .. } => body.as_ref(),
+            Call::DeleteDomain { .. }
+            | Call::RegenerateSsl { .. }
+            | Call::DeleteSsl { .. }
+            | Call::DeleteDatabase { .. } => None,
+        }
+    }
+}
+
+/// `/hosting/web/{hosting}`: the hosting service.
+pub fn hosting_path(hosting: &str) -> String {
+    format!("/hosting/web/{}", segment(hosting))
+}
+
+/// `.../attachedDomain`.
+pub fn attached_domains_path(hosting: &str) -> String {
+    format!("{}/attachedDomain", hosting_path(hosting))
+}
+
+/// `.../attachedDomain/{domain}`.
+pub fn attached_domain_path(hosting: &str, domain: &str) -> String {
+    format!("{}/{}", attached_domains_path(hosting), segment(domain))
+}
+
+/// `.../ssl`.
+pub fn ssl_path(hosting: &str) -> String {
+    format!("{}/ssl", hosting_path(hosting))
+}
+
+/// `.../ssl/domains`: the domains the certificate covers.
+pub fn ssl_domains_path(hosting: &str) -> String {
+    format!("{}/domains", ssl_path(hosting))
+}
+
+/// `.../database`.
+pub fn databases_path(hosting: &str) -> String {
+    format!("{}/database", hosting_path(hosting))
+}
+
+/// `.../database?user={user}`: the databases of one user.
+pub fn databases_of_user_path(hosting: &str, user: &str) -> String {
+    format!("{}?user={}", databases_path(hosting), segment(user))
+}
+
+/// `.../database/{name}`.
+pub fn database_path(hosting: &str, name: &str) -> String {
+    format!("{}/{}", databases_path(hosting), segment(name))
+}
+
+/// `.../tasks/{task}`.
+pub fn task_path(hosting: &str, task: i64) -> String {
+    format!("{}/tasks/{task}", hosting_path(hosting))
+}
+
+/// An attached domain's identity: the same domain whatever its case or trailing dot.
+pub fn domain(domain: &str) -> String {
+    domain.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::Operation;
+    use serde_json::json;
+
+    const H: &str = "h1.cluster021.hosting.ovh.net";
+
+    fn rendered(call: Call) -> String {
+        Operation::Hosting(call).to_string()
+    }
+
+    #[test]
+    fn every_call_renders_the_method_and_path_the_api_expects() {
+        let h = || H.to_owned();
+        let cases = [
+            (
+                Call::CreateDomain {
+                    hosting: h(),
+                    domain: "www.shop.example".into(),
+                    body: json!({}),
+                },
+                "POST /hosting/web/h1.cluster021.hosting.ovh.net/attachedDomain",
+            ),
+            (
+                Call::UpdateDomain {
+                    hosting: h(),
+                    domain: "www.shop.example".into(),
+                    body: json!({}),
+                },
+                "PUT /hosting/web/h1.cluster021.hosting.ovh.net/attachedDomain/www.shop.example",
+            ),
+            (
+                Call::DeleteDomain {
+                    hosting: h(),
+                    domain: "www.shop.example".into(),
+                },
+                "DELETE /hosting/web/h1.cluster021.hosting.ovh.net/attachedDomain/www.shop.example",
+            ),
+            (
+                Call::CreateSsl {
+                    hosting: h(),
+                    body: None,
+                },
+                "POST /hosting/web/h1.cluster021.hosting.ovh.net/ssl",
+            ),
+            (
+                Call::RegenerateSsl { hosting: h() },
+                "POST /hosting/web/h1.cluster021.hosting.ovh.net/ssl/regenerate",
+            ),
+            (
+                Call::DeleteSsl { hosting: h() },
+                "DELETE /hosting/web/h1.cluster021.hosting.ovh.net/ssl",
+            ),
+            (
+                Call::CreateDatabase {
+                    hosting: h(),
+                    user: "shopdb".into(),
+                    body: json!({}),
+                },
+                "POST /hosting/web/h1.cluster021.hosting.ovh.net/database",
+            ),
+            (
+                Call::DeleteDatabase {
+                    hosting: h(),
+                    name: "h1shop.mysql.db".into(),
+                },
+                "DELETE /hosting/web/h1.cluster021.hosting.ovh.net/database/h1shop.mysql.db",
+            ),
+        ];
+        for (call, expected) in cases {
+            assert_eq!(rendered(call), expected);
+        }
+    }
+
+    #[test]
+    fn odd_ids_are_escaped_and_cannot_add_path_parts() {
+        let call = Call::DeleteDomain {
+            hosting: "h/1".into(),
+            domain: "a b?.example#x".into(),
+        };
+        assert_eq!(
+            rendered(call),
+            "DELETE /hosting/web/h%2F1/attachedDomain/a%20b%3F.example%23x"
+        );
+        let call = Call::DeleteDatabase {
+            hosting: H.into(),
+            name: "..".into(),
+        };
+        assert_eq!(
+            rendered(call),
+            "DELETE /hosting/web/h1.cluster021.hosting.ovh.net/database/%252E%252E"
+        );
+        assert_eq!(
+            databases_of_user_path("h1", "a&b=c"),
+            "/hosting/web/h1/database?user=a%26b%3Dc"
+        );
+        assert_eq!(task_path("h1", 42), "/hosting/web/h1/tasks/42");
+        assert_eq!(ssl_domains_path("h1"), "/hosting/web/h1/ssl/domains");
+    }
+
+    #[test]
+    fn domains_match_whatever_their_case_and_trailing_dot() {
+        assert_eq!(domain(" WWW.Shop.example. "), "www.shop.example");
+    }
+}
