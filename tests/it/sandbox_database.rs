@@ -1166,3 +1166,56 @@ async fn advanced_configuration_is_served_and_validated_for_every_engine() {
         json!({}),
     );
 }
+
+/// The routes that exist for some engines only (node changes: mongodb; user updates: not mysql;
+/// roles: mongodb and postgresql) answer like unknown paths for the other engines, before the
+/// body is read (a body that does not parse gets the same answer), and whether or not the
+/// service exists.
+#[tokio::test]
+async fn engine_only_routes_are_unknown_paths_for_the_other_engines() {
+    let sb = TestSandbox::start(READY_AFTER).await;
+    let id = create(&sb, "postgresql", postgresql_body()).await;
+    let unknown = |method: &str, path: &str| {
+        error(
+            "Client::NotFound",
+            &format!("Got an invalid (or empty) URL: {method} /1.0{path}"),
+        )
+    };
+    let cases = [
+        (
+            "POST",
+            format!("{DB}/postgresql/{id}/node"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("{DB}/postgresql/{id}/node"),
+            Some(json!("not a node")),
+        ),
+        (
+            "PUT",
+            format!("{DB}/postgresql/{id}/node/n1"),
+            Some(json!({})),
+        ),
+        ("DELETE", format!("{DB}/postgresql/{id}/node/n1"), None),
+        ("PUT", format!("{DB}/mysql/absent/user/u1"), Some(json!({}))),
+        ("GET", format!("{DB}/mysql/absent/roles"), None),
+        ("GET", format!("{DB}/redis/absent/roles"), None),
+    ];
+    for (method, path, body) in cases {
+        let answer = sb.call(method, &path, body).await;
+        assert_answer(&answer, 404, unknown(method, &path));
+    }
+    // The same routes exist for mongodb: a missing service is the service's 404, not the path's.
+    let missing = sb
+        .call("DELETE", &format!("{DB}/mongodb/absent/node/n1"), None)
+        .await;
+    assert_answer(
+        &missing,
+        404,
+        error(
+            "Client::NotFound::ServiceNotFound",
+            "Service absent does not exist",
+        ),
+    );
+}

@@ -3,12 +3,11 @@
 //!
 //! One file per concern: `server` (router, middlewares, listening, TLS), `auth` (signatures,
 //! consumer keys, OAuth2), `faults` (rate limit, 5xx, latency), `state` (the `World` and its
-//! file), `lifecycle` (time-driven statuses), and one file per route family: `database` (+ its
-//! `catalogue`), `hosting`, `stack`.
+//! file), `lifecycle` (time-driven statuses), `error` (the API's error bodies), and one folder
+//! per route family: `database/` (Public Cloud Databases, with its catalogue), `hosting/`
+//! (Web Hosting), `stack` (RunAbove Managed Stacks MySQL).
 
-pub mod advanced_configuration;
 pub mod auth;
-pub mod catalogue;
 pub mod database;
 pub mod error;
 pub mod faults;
