@@ -24,7 +24,7 @@ pub(super) fn check_parameter(name: &str, value: &str, allowed: &[&str]) -> Resu
 }
 
 /// The rows `GET .../availability` answers for `action`, `clusterId` and `target`.
-pub(super) fn availability_rows(
+fn availability_rows(
     project: &Project,
     query: &HashMap<String, String>,
     now: DateTime<Utc>,

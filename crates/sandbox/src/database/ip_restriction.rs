@@ -85,7 +85,7 @@ pub(super) fn ip_json(ip: &IpRestriction, now: DateTime<Utc>) -> Value {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct IpRestrictionUpdate {
+struct IpRestrictionUpdate {
     description: Option<String>,
     // Read-only.
     ip: Option<String>,
@@ -93,7 +93,7 @@ pub(super) struct IpRestrictionUpdate {
     status: Option<Value>,
 }
 
-pub(super) fn add_ip(
+fn add_ip(
     s: &mut Service,
     body: IpRestrictionInput,
     timing: &Timing,
@@ -114,7 +114,7 @@ pub(super) fn add_ip(
     Ok(answer)
 }
 
-pub(super) fn ip_index(s: &Service, block: &str) -> Result<usize, ApiError> {
+fn ip_index(s: &Service, block: &str) -> Result<usize, ApiError> {
     let ip = normalize_ip_block(block).ok_or_else(|| invalid_ip(block))?;
     s.ip_restrictions
         .iter()
@@ -122,7 +122,7 @@ pub(super) fn ip_index(s: &Service, block: &str) -> Result<usize, ApiError> {
         .ok_or_else(|| ip_not_found(&ip))
 }
 
-pub(super) fn update_ip(
+fn update_ip(
     s: &mut Service,
     block: &str,
     body: IpRestrictionUpdate,
@@ -143,7 +143,7 @@ pub(super) fn update_ip(
     Ok(ip_json(entry, now))
 }
 
-pub(super) fn delete_ip(
+fn delete_ip(
     s: &mut Service,
     block: &str,
     timing: &Timing,

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct NodeUpdate {
+struct NodeUpdate {
     role: Option<String>,
     // Read-only.
     id: Option<Value>,
@@ -73,7 +73,7 @@ pub(super) fn add_node(
     Ok(s.node_json(&node, now))
 }
 
-pub(super) fn update_node(
+fn update_node(
     s: &mut Service,
     node_id: &str,
     body: NodeUpdate,
@@ -111,7 +111,7 @@ pub(super) fn update_node(
     Ok(s.node_json(&s.nodes[index], now))
 }
 
-pub(super) fn delete_node(
+fn delete_node(
     s: &mut Service,
     node_id: &str,
     timing: &Timing,

@@ -25,20 +25,20 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-pub(super) const DEFAULT_MAINTENANCE_TIME: &str = "22:00:00";
-pub(super) const DEFAULT_BACKUP_TIME: &str = "01:00:00";
-pub(super) const MONGODB_PORT: u16 = 27017;
+const DEFAULT_MAINTENANCE_TIME: &str = "22:00:00";
+const DEFAULT_BACKUP_TIME: &str = "01:00:00";
+const MONGODB_PORT: u16 = 27017;
 
 impl Service {
     pub(super) fn spec(&self) -> Option<&'static catalogue::Engine> {
         catalogue::engine(&self.engine)
     }
 
-    pub(super) fn has_backups(&self) -> bool {
+    fn has_backups(&self) -> bool {
         self.spec().is_some_and(|e| e.backups)
     }
 
-    pub(super) fn has_storage(&self) -> bool {
+    fn has_storage(&self) -> bool {
         self.spec().is_none_or(|e| e.storage != "n/a")
     }
 
@@ -366,7 +366,7 @@ pub(super) fn endpoint(
 }
 
 /// The `capabilities` map of a service: what each API feature allows for this engine.
-pub(super) fn capabilities_of(engine: &str) -> Value {
+fn capabilities_of(engine: &str) -> Value {
     fn rights(create: bool, read: bool, update: bool, delete: bool) -> Value {
         let state = |on: bool| if on { "enabled" } else { "disabled" };
         json!({
@@ -444,7 +444,7 @@ pub(super) struct ServiceCreation {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct NodePattern {
+struct NodePattern {
     flavor: String,
     number: u32,
     region: String,
@@ -460,7 +460,7 @@ pub(super) struct NodeCreation {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct DiskInput {
+struct DiskInput {
     size: Option<u32>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -468,7 +468,7 @@ pub(super) struct DiskInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct StorageInput {
+struct StorageInput {
     size: Option<UnitAndValue>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -476,14 +476,14 @@ pub(super) struct StorageInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct UnitAndValue {
+struct UnitAndValue {
     unit: String,
     value: u32,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct BackupsInput {
+struct BackupsInput {
     regions: Option<Vec<String>>,
     time: Option<String>,
     /// Read-only; ignored.
@@ -496,7 +496,7 @@ pub(super) struct BackupsInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct ForkFrom {
+struct ForkFrom {
     backup_id: Option<String>,
     point_in_time: Option<String>,
     service_id: Option<String>,
@@ -524,7 +524,7 @@ impl Service {
     }
 
     /// Grows or shrinks the active nodes to `target` (new nodes CREATING, removed ones DELETING).
-    pub(super) fn resize_nodes(&mut self, target: u32, now: DateTime<Utc>, wait: Duration) {
+    fn resize_nodes(&mut self, target: u32, now: DateTime<Utc>, wait: Duration) {
         let active: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| {
                 let l = &self.nodes[i].lifecycle;
@@ -540,7 +540,7 @@ impl Service {
         }
     }
 
-    pub(super) fn add_built_in_users(&mut self, now: DateTime<Utc>, wait: Duration) {
+    fn add_built_in_users(&mut self, now: DateTime<Utc>, wait: Duration) {
         let (name, roles, acl) = match self.engine.as_str() {
             "mongodb" => ("admin@admin", vec!["root@admin".to_string()], None),
             "redis" | "valkey" => (
@@ -797,7 +797,7 @@ pub(super) struct ServiceUpdate {
 
 /// Of two ways to send one value (`disk.size` and `storage.size`, `backupTime` and
 /// `backups.time`), the one that changes something; both changing it differently is an error.
-pub(super) fn pick_changed<T: PartialEq + Clone>(
+fn pick_changed<T: PartialEq + Clone>(
     a: Option<T>,
     b: Option<T>,
     current: &T,
@@ -1048,7 +1048,7 @@ pub(super) fn update_service(
 }
 
 /// Replaces the IP restrictions: kept blocks keep their status, new ones start PENDING.
-pub(super) fn set_ip_restrictions(
+fn set_ip_restrictions(
     s: &mut Service,
     ips: Vec<(String, String)>,
     timing: &Timing,
@@ -1071,11 +1071,7 @@ pub(super) fn set_ip_restrictions(
         .collect();
 }
 
-pub(super) fn delete_service(
-    s: &mut Service,
-    timing: &Timing,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+fn delete_service(s: &mut Service, timing: &Timing, now: DateTime<Utc>) -> Result<(), ApiError> {
     if is_leaving(&s.lifecycle, now) {
         return Ok(());
     }

@@ -19,9 +19,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Characters a username may not contain (whitespace is refused too).
-pub(super) const FORBIDDEN_IN_USERNAME: &str = "@:/;'\"";
+const FORBIDDEN_IN_USERNAME: &str = "@:/;'\"";
 /// MongoDB roles that only exist on the `admin` database.
-pub(super) const MONGODB_ADMIN_ROLES: &[&str] = &[
+const MONGODB_ADMIN_ROLES: &[&str] = &[
     "backup",
     "clusterAdmin",
     "clusterManager",
@@ -35,7 +35,7 @@ pub(super) const MONGODB_ADMIN_ROLES: &[&str] = &[
     "userAdminAnyDatabase",
 ];
 /// MongoDB roles given on a named database (`readWrite@orders`).
-pub(super) const MONGODB_DATABASE_ROLES: &[&str] = &[
+const MONGODB_DATABASE_ROLES: &[&str] = &[
     "dbAdmin",
     "dbOwner",
     "enableSharding",
@@ -44,18 +44,18 @@ pub(super) const MONGODB_DATABASE_ROLES: &[&str] = &[
     "readWrite",
     "userAdmin",
 ];
-pub(super) const POSTGRESQL_ROLES: &[&str] = &["replication"];
+const POSTGRESQL_ROLES: &[&str] = &["replication"];
 
 /// How users of an engine look (`UserWithRoles`, `User`, `redis.User`, `opensearch.User`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum UserModel {
+enum UserModel {
     Roles,
     Plain,
     Redis,
     Opensearch,
 }
 
-pub(super) fn user_model(engine: &str) -> UserModel {
+fn user_model(engine: &str) -> UserModel {
     match engine {
         "mongodb" | "postgresql" => UserModel::Roles,
         "redis" | "valkey" => UserModel::Redis,
@@ -117,7 +117,7 @@ impl User {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct UserWithRolesCreation {
+struct UserWithRolesCreation {
     name: String,
     #[serde(default)]
     roles: Vec<String>,
@@ -125,13 +125,13 @@ pub(super) struct UserWithRolesCreation {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct UserCreation {
+struct UserCreation {
     name: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RedisUserCreation {
+struct RedisUserCreation {
     name: String,
     #[serde(default)]
     categories: Vec<String>,
@@ -145,7 +145,7 @@ pub(super) struct RedisUserCreation {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct OpensearchUserCreation {
+struct OpensearchUserCreation {
     name: String,
     #[serde(default)]
     acls: Vec<OpensearchAcl>,
@@ -154,7 +154,7 @@ pub(super) struct OpensearchUserCreation {
 /// The body of `PUT .../user/{userId}`; which fields are allowed depends on the engine.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct UserUpdate {
+struct UserUpdate {
     roles: Option<Vec<String>>,
     categories: Option<Vec<String>>,
     channels: Option<Vec<String>>,
@@ -187,7 +187,7 @@ pub(super) fn check_username(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub(super) fn role_not_found(role: &str) -> ApiError {
+fn role_not_found(role: &str) -> ApiError {
     ApiError::not_found("RoleNotFound", format!("Role {role} does not exist"))
 }
 
@@ -213,7 +213,7 @@ pub(super) fn check_roles(engine: &str, roles: &[String]) -> Result<(), ApiError
     Ok(())
 }
 
-pub(super) fn roles_of(engine: &str) -> Option<Vec<String>> {
+fn roles_of(engine: &str) -> Option<Vec<String>> {
     match engine {
         "mongodb" => {
             let mut roles: Vec<String> = MONGODB_ADMIN_ROLES
@@ -231,7 +231,7 @@ pub(super) fn roles_of(engine: &str) -> Option<Vec<String>> {
 }
 
 /// Validates a user creation body for the service's engine and builds the user (CREATING).
-pub(super) fn build_user(
+fn build_user(
     s: &Service,
     body: &[u8],
     timing: &Timing,
@@ -283,7 +283,7 @@ pub(super) fn build_user(
     Ok(user)
 }
 
-pub(super) fn update_user(
+fn update_user(
     s: &mut Service,
     user_id: &str,
     body: UserUpdate,
@@ -356,7 +356,7 @@ pub(super) fn update_user(
     Ok(user.to_json(&engine, now, None))
 }
 
-pub(super) fn delete_user(
+fn delete_user(
     s: &mut Service,
     user_id: &str,
     timing: &Timing,
