@@ -9,4 +9,4 @@ pub mod live;
 pub mod manifest;
 pub mod ovh;
 pub mod plan;
-pub mod sandbox;
+pub use reconcile_sandbox as sandbox;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the interop peers (the official python and node OVH
-# clients, pinned in tests/interop/), then runs every Rust test (unit, integration, interop).
+# clients, pinned in tests/interop/), then runs every Rust test of the workspace (unit,
+# integration, interop; the simulator and signature crates under crates/ included).
 #
 # The python peer goes into a virtual environment under the target directory
 # (target/interop-venv, or $CARGO_TARGET_DIR/interop-venv): systems that follow PEP 668 refuse
@@ -31,4 +32,4 @@ else
   npm install --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
 
-cargo test "$@"
+cargo test --workspace "$@"

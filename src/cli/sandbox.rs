@@ -133,6 +133,7 @@ impl ServeArgs {
             state_file: self.state.clone(),
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,
+            clock: sandbox::Clock::System,
         }
     }
 

@@ -13,9 +13,9 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::ser::Formatter;
 use serde_json::Value;
-use sha1::{Digest, Sha1};
 
-/// `"$1$" + lowercase sha1 hex` of the signed fields joined by `+`.
+/// `"$1$" + lowercase sha1 hex` of the signed fields joined by `+` (the shared
+/// `ovh_signature` crate, which the simulator checks signatures with too).
 pub fn signature(
     application_secret: &str,
     consumer_key: &str,
@@ -24,27 +24,14 @@ pub fn signature(
     body: &[u8],
     timestamp: i64,
 ) -> String {
-    let mut hasher = Sha1::new();
-    hasher.update(application_secret.as_bytes());
-    hasher.update(b"+");
-    hasher.update(consumer_key.as_bytes());
-    hasher.update(b"+");
-    hasher.update(method.as_str().to_ascii_uppercase().as_bytes());
-    hasher.update(b"+");
-    hasher.update(url.as_bytes());
-    hasher.update(b"+");
-    hasher.update(body);
-    hasher.update(b"+");
-    hasher.update(timestamp.to_string().as_bytes());
-    let digest = hasher.finalize();
-    let mut out = String::with_capacity(3 + 2 * digest.len());
-    out.push_str("$1$");
-    for byte in digest.iter() {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 0x0f)] as char);
-    }
-    out
+    ovh_signature::signature(
+        application_secret,
+        consumer_key,
+        method.as_str(),
+        url,
+        body,
+        timestamp,
+    )
 }
 
 /// The headers that authenticate one request: timestamp and signature (plus the application

@@ -2,10 +2,10 @@
 //! life, catalogue validation with the real error bodies, users per engine, IP restrictions by
 //! both mechanisms, the stuck-PENDING and 500-but-created faults, and persistence.
 
-use crate::support::{Answer, TestSandbox};
+use crate::support::{paused_config, Answer, TestSandbox};
 use reconcile::sandbox::SandboxConfig;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const READY_AFTER: Duration = Duration::from_millis(300);
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -60,19 +60,19 @@ async fn wait_ready(sb: &TestSandbox, path: &str) -> Value {
 
 /// Polls `path` until it answers 404 and returns that answer.
 async fn wait_gone(sb: &TestSandbox, path: &str) -> Answer {
-    let start = Instant::now();
+    let start = sb.now();
     loop {
         let answer = sb.call("GET", path, None).await;
-        if answer.status == 404 || start.elapsed() > DEADLINE {
+        if answer.status == 404 || sb.elapsed(start) > DEADLINE {
             return answer;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        sb.let_pass(Duration::from_millis(50)).await;
     }
 }
 
 #[tokio::test]
 async fn a_mongodb_service_lives_from_create_to_delete() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let created = sb
         .call("POST", &format!("{DB}/mongodb"), Some(mongodb_body()))
         .await;
@@ -358,7 +358,7 @@ async fn a_mongodb_service_lives_from_create_to_delete() {
 
 #[tokio::test]
 async fn creation_is_validated_against_the_catalogue() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let post = |body: Value| {
         let sb = &sb;
         async move { sb.call("POST", &format!("{DB}/mongodb"), Some(body)).await }
@@ -534,7 +534,7 @@ async fn creation_is_validated_against_the_catalogue() {
 
 #[tokio::test]
 async fn an_unknown_project_does_not_exist() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let missing = error("Client::NotFound", "This service does not exist");
     for path in [
         "/cloud/project/nope/database/mongodb",
@@ -571,7 +571,7 @@ async fn an_unknown_project_does_not_exist() {
 
 #[tokio::test]
 async fn capabilities_and_availability_have_the_real_shape() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let caps = sb.call("GET", &format!("{DB}/capabilities"), None).await;
     assert_eq!(caps.status, 200);
     let keys: Vec<_> = caps.body.as_object().unwrap().keys().cloned().collect();
@@ -658,7 +658,7 @@ async fn capabilities_and_availability_have_the_real_shape() {
 
 #[tokio::test]
 async fn users_follow_each_engines_model() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let pg = create(&sb, "postgresql", postgresql_body()).await;
     let pg_path = format!("{DB}/postgresql/{pg}");
     let early = sb
@@ -818,7 +818,7 @@ async fn users_follow_each_engines_model() {
 
 #[tokio::test]
 async fn deletion_protection_refuses_a_delete_until_it_is_lifted() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let mut body = postgresql_body();
     body["deletionProtection"] = json!(true);
     let id = create(&sb, "postgresql", body).await;
@@ -858,7 +858,7 @@ async fn a_stuck_ip_stays_pending_without_blocking_the_service() {
         projects: vec!["p1".into()],
         ready_after: READY_AFTER,
         stuck_pending: vec!["198.51.100.7/32".into()],
-        ..SandboxConfig::default()
+        ..paused_config()
     })
     .await;
     let mut body = mongodb_body();
@@ -869,7 +869,7 @@ async fn a_stuck_ip_stays_pending_without_blocking_the_service() {
     let id = create(&sb, "mongodb", body).await;
     let path = format!("{DB}/mongodb/{id}");
     let ready = wait_ready(&sb, &path).await;
-    tokio::time::sleep(READY_AFTER * 2).await;
+    sb.advance(READY_AFTER * 2);
     let service = sb.call("GET", &path, None).await;
     assert_eq!(service.body["status"], "READY");
     assert_eq!(
@@ -897,7 +897,7 @@ async fn a_create_answered_500_still_happened() {
         projects: vec!["p1".into()],
         ready_after: READY_AFTER,
         created_but_500: 1.0,
-        ..SandboxConfig::default()
+        ..paused_config()
     })
     .await;
     let internal = error("Server::InternalServerError", "Internal server error");
@@ -953,7 +953,7 @@ async fn services_survive_a_restart_on_the_same_state_file() {
         projects: vec!["p1".into()],
         ready_after: READY_AFTER,
         state_file: Some(dir.path().join("state.json")),
-        ..SandboxConfig::default()
+        ..paused_config()
     };
     let sb = TestSandbox::start_with(config.clone()).await;
     let id = create(&sb, "mongodb", mongodb_body()).await;
@@ -968,7 +968,7 @@ async fn services_survive_a_restart_on_the_same_state_file() {
 
 #[tokio::test]
 async fn node_and_plan_changes_keep_the_node_count_in_range() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let id = create(&sb, "mongodb", mongodb_body()).await;
     let path = format!("{DB}/mongodb/{id}");
     wait_ready(&sb, &path).await;
@@ -1067,7 +1067,7 @@ async fn node_and_plan_changes_keep_the_node_count_in_range() {
 /// exists for every engine, and a PUT validates names and values.
 #[tokio::test]
 async fn advanced_configuration_is_served_and_validated_for_every_engine() {
-    let sb = TestSandbox::start(READY_AFTER).await;
+    let sb = TestSandbox::paused(READY_AFTER).await;
     let id = create(&sb, "postgresql", postgresql_body()).await;
     let path = format!("{DB}/postgresql/{id}");
     let settings = format!("{path}/advancedConfiguration");
@@ -1164,5 +1164,58 @@ async fn advanced_configuration_is_served_and_validated_for_every_engine() {
         .await,
         200,
         json!({}),
+    );
+}
+
+/// The routes that exist for some engines only (node changes: mongodb; user updates: not mysql;
+/// roles: mongodb and postgresql) answer like unknown paths for the other engines, before the
+/// body is read (a body that does not parse gets the same answer), and whether or not the
+/// service exists.
+#[tokio::test]
+async fn engine_only_routes_are_unknown_paths_for_the_other_engines() {
+    let sb = TestSandbox::paused(READY_AFTER).await;
+    let id = create(&sb, "postgresql", postgresql_body()).await;
+    let unknown = |method: &str, path: &str| {
+        error(
+            "Client::NotFound",
+            &format!("Got an invalid (or empty) URL: {method} /1.0{path}"),
+        )
+    };
+    let cases = [
+        (
+            "POST",
+            format!("{DB}/postgresql/{id}/node"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("{DB}/postgresql/{id}/node"),
+            Some(json!("not a node")),
+        ),
+        (
+            "PUT",
+            format!("{DB}/postgresql/{id}/node/n1"),
+            Some(json!({})),
+        ),
+        ("DELETE", format!("{DB}/postgresql/{id}/node/n1"), None),
+        ("PUT", format!("{DB}/mysql/absent/user/u1"), Some(json!({}))),
+        ("GET", format!("{DB}/mysql/absent/roles"), None),
+        ("GET", format!("{DB}/redis/absent/roles"), None),
+    ];
+    for (method, path, body) in cases {
+        let answer = sb.call(method, &path, body).await;
+        assert_answer(&answer, 404, unknown(method, &path));
+    }
+    // The same routes exist for mongodb: a missing service is the service's 404, not the path's.
+    let missing = sb
+        .call("DELETE", &format!("{DB}/mongodb/absent/node/n1"), None)
+        .await;
+    assert_answer(
+        &missing,
+        404,
+        error(
+            "Client::NotFound::ServiceNotFound",
+            "Service absent does not exist",
+        ),
     );
 }

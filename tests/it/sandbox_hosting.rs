@@ -8,7 +8,7 @@ use reconcile::sandbox::hosting::ROUTES;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const H: &str = "h1.cluster021.hosting.ovh.net";
 const BASE: &str = "/hosting/web/h1.cluster021.hosting.ovh.net";
@@ -154,18 +154,18 @@ async fn settle(ts: &TestSandbox, path: &str, field: &str, want: &str) -> Value 
 
 /// Polls `path` until it answers 404; returns that answer's body.
 async fn gone(ts: &TestSandbox, path: &str) -> Value {
-    let start = Instant::now();
+    let start = ts.now();
     loop {
         let answer = ts.call("GET", path, None).await;
         if answer.status == 404 {
             return answer.body;
         }
         assert!(
-            start.elapsed() < DEADLINE,
+            ts.elapsed(start) < DEADLINE,
             "{path} is still there: {}",
             answer.body
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        ts.let_pass(Duration::from_millis(20)).await;
     }
 }
 
@@ -179,7 +179,7 @@ fn assert_error(answer: &Answer, status: u16, class: &str, message: &str) {
 
 #[tokio::test]
 async fn every_hosting_route_answers_what_the_real_schema_declares() {
-    let ts = TestSandbox::start(Duration::from_millis(300)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(300)).await;
     let mut walk = Walk::new(&ts);
     walk.ok("PUT", BASE, Some(json!({ "displayName": "My site" })))
         .await;
@@ -259,7 +259,7 @@ async fn every_hosting_route_answers_what_the_real_schema_declares() {
 
 #[tokio::test]
 async fn the_hosting_service_is_derived_from_its_name() {
-    let ts = TestSandbox::start(Duration::from_millis(300)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(300)).await;
     assert_eq!(ts.call("GET", "/hosting/web", None).await.body, json!([H]));
     let service = ts.call("GET", BASE, None).await.body;
     assert_eq!(service["serviceName"], H);
@@ -301,7 +301,7 @@ async fn the_hosting_service_is_derived_from_its_name() {
 
 #[tokio::test]
 async fn attaching_a_domain_runs_a_task_todo_doing_done_then_404() {
-    let ts = TestSandbox::start(Duration::from_millis(600)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(600)).await;
     let task = ts
         .call(
             "POST",
@@ -346,7 +346,7 @@ async fn attaching_a_domain_runs_a_task_todo_doing_done_then_404() {
     // Watch the task until it is gone: todo -> doing -> done -> 404.
     let task_path = format!("{BASE}/tasks/{id}");
     let mut seen = vec!["todo".to_string()];
-    let start = Instant::now();
+    let start = ts.now();
     let last = loop {
         let answer = ts.call("GET", &task_path, None).await;
         if answer.status == 404 {
@@ -371,8 +371,8 @@ async fn attaching_a_domain_runs_a_task_todo_doing_done_then_404() {
         if seen.last() != Some(&status) {
             seen.push(status);
         }
-        assert!(start.elapsed() < DEADLINE, "task stuck: {}", answer.body);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(ts.elapsed(start) < DEADLINE, "task stuck: {}", answer.body);
+        ts.let_pass(Duration::from_millis(20)).await;
     };
     assert_eq!(seen, ["todo", "doing", "done"]);
     assert_error(
@@ -398,7 +398,7 @@ async fn attaching_a_domain_runs_a_task_todo_doing_done_then_404() {
 
 #[tokio::test]
 async fn a_put_updates_in_a_task_and_answers_null() {
-    let ts = TestSandbox::start(Duration::from_millis(600)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(600)).await;
     let path = format!("{BASE}/attachedDomain/blog.example.com");
     let created = ts
         .call(
@@ -489,7 +489,7 @@ async fn a_put_updates_in_a_task_and_answers_null() {
 
 #[tokio::test]
 async fn the_certificate_covers_the_ssl_domains_it_was_issued_for() {
-    let ts = TestSandbox::start(Duration::from_millis(400)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(400)).await;
     let ssl = format!("{BASE}/ssl");
     assert_error(
         &ts.call("GET", &ssl, None).await,
@@ -602,7 +602,7 @@ async fn the_certificate_covers_the_ssl_domains_it_was_issued_for() {
 
 #[tokio::test]
 async fn a_hosting_database_is_created_changed_and_deleted_in_tasks() {
-    let ts = TestSandbox::start(Duration::from_millis(400)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(400)).await;
     let capabilities = ts
         .call("GET", &format!("{BASE}/databaseCreationCapabilities"), None)
         .await
@@ -743,7 +743,7 @@ async fn a_hosting_database_is_created_changed_and_deleted_in_tasks() {
 
 #[tokio::test]
 async fn refused_requests_answer_the_real_error_bodies() {
-    let ts = TestSandbox::start(Duration::from_millis(300)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(300)).await;
     let no_service =
         |a: &Answer| assert_error(a, 404, "Client::NotFound", "This service does not exist");
     no_service(&ts.call("GET", "/hosting/web/nope.example.com", None).await);

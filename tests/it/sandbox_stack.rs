@@ -3,7 +3,7 @@
 
 use crate::support::TestSandbox;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Every probe result of a `/status` answer (`{probe: {node addr: result}}`).
 fn results(status: &Value) -> Vec<String> {
@@ -18,7 +18,7 @@ fn results(status: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_guides_five_calls_answer_as_the_guide_shows() {
-    let ts = TestSandbox::start(Duration::from_millis(600)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(600)).await;
     assert!(ts.runabove_endpoint.ends_with("/runabove/1.0"));
 
     // Create: no body, no id in the answer.
@@ -57,7 +57,7 @@ async fn the_guides_five_calls_answer_as_the_guide_shows() {
         results(&status.body).iter().all(|r| r == "pending"),
         "{status:?}"
     );
-    let start = Instant::now();
+    let start = ts.now();
     let mut saw_partial = false;
     loop {
         let status = ts
@@ -70,10 +70,10 @@ async fn the_guides_five_calls_answer_as_the_guide_shows() {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            ts.elapsed(start) < Duration::from_secs(10),
             "probes stuck: {status}"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        ts.let_pass(Duration::from_millis(20)).await;
     }
     assert!(saw_partial, "mysqld passes before replication");
     assert_eq!(ts.runabove("GET", path, None).await.body["active"], true);
@@ -104,7 +104,7 @@ async fn the_guides_five_calls_answer_as_the_guide_shows() {
 /// and the routes lived on the OVH endpoint.
 #[tokio::test]
 async fn a_bare_post_is_accepted_and_the_routes_are_runabove_only() {
-    let ts = TestSandbox::start(Duration::from_millis(300)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(300)).await;
     for body in [None, Some(json!({})), Some(Value::Null)] {
         let answer = ts.runabove("POST", "/stackMysql", body).await;
         assert_eq!(
@@ -118,7 +118,7 @@ async fn a_bare_post_is_accepted_and_the_routes_are_runabove_only() {
 
 #[tokio::test]
 async fn the_optional_create_parameter_is_validated() {
-    let ts = TestSandbox::start(Duration::from_millis(300)).await;
+    let ts = TestSandbox::paused(Duration::from_millis(300)).await;
     let post = |body: Value| ts.runabove("POST", "/stackMysql", Some(body));
     let bad = |message: &str| json!({ "class": "Client::BadRequest", "message": message });
     let answer = post(json!({ "nodes": 3 })).await;

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use reconcile::ovh::signing::signature;
-use reconcile::sandbox::{self, Sandbox, SandboxConfig};
+use reconcile::sandbox::{self, ManualClock, Sandbox, SandboxConfig};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +54,18 @@ impl TestSandbox {
         .await
     }
 
+    /// Like `start`, on a paused clock: time moves only through `advance` (and the waits of
+    /// `wait_for` and `let_pass`), so lifecycles are walked through without sleeping.
+    pub async fn paused(ready_after: Duration) -> TestSandbox {
+        Self::start_with(SandboxConfig {
+            projects: vec!["p1".into()],
+            hostings: vec!["h1.cluster021.hosting.ovh.net".into()],
+            ready_after,
+            ..paused_config()
+        })
+        .await
+    }
+
     pub async fn start_with(config: SandboxConfig) -> TestSandbox {
         let consumer_key = config.consumer_key.clone();
         let sandbox = Sandbox::new(config).expect("sandbox starts");
@@ -95,6 +107,36 @@ impl TestSandbox {
         }
     }
 
+    /// Moves the sandbox's paused clock forward. Panics on a sandbox that runs on the system
+    /// clock.
+    pub fn advance(&self, by: Duration) {
+        self.sandbox
+            .config
+            .clock
+            .manual()
+            .expect("advance needs a sandbox on a paused clock (TestSandbox::paused)")
+            .advance(by);
+    }
+
+    /// The sandbox's time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.sandbox.now()
+    }
+
+    /// How much sandbox time has passed since `start` (a `now()`).
+    pub fn elapsed(&self, start: chrono::DateTime<chrono::Utc>) -> Duration {
+        (self.sandbox.now() - start).to_std().unwrap_or_default()
+    }
+
+    /// Lets `step` pass for the sandbox: advances its paused clock, or sleeps when it runs on
+    /// the system clock.
+    pub async fn let_pass(&self, step: Duration) {
+        match self.sandbox.config.clock.manual() {
+            Some(clock) => clock.advance(step),
+            None => tokio::time::sleep(step).await,
+        }
+    }
+
     /// A signed call with the sandbox's default credentials; `path` is under `/1.0`.
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
         self.call_as(&self.consumer_key.clone(), method, path, body)
@@ -131,7 +173,9 @@ impl TestSandbox {
         let body = body
             .map(|b| serde_json::to_string(&b).unwrap())
             .unwrap_or_default();
-        let timestamp = chrono::Utc::now().timestamp();
+        // The sandbox's time (a paused clock's too), as a client that synchronised on
+        // `/auth/time` would sign.
+        let timestamp = self.sandbox.now().timestamp();
         let config = &self.sandbox.config;
         let verb: reconcile::ovh::Method = method.parse().unwrap();
         let sig = signature(
@@ -176,14 +220,24 @@ impl TestSandbox {
     }
 
     /// Polls `path` until `field` equals `want` or `deadline` passes; returns the last body.
+    /// `deadline` is sandbox time: on a paused clock each poll advances it by 50 ms.
     pub async fn wait_for(&self, path: &str, field: &str, want: &str, deadline: Duration) -> Value {
-        let start = std::time::Instant::now();
+        let start = self.now();
         loop {
             let answer = self.call("GET", path, None).await;
-            if answer.body[field] == want || start.elapsed() > deadline {
+            if answer.body[field] == want || self.elapsed(start) > deadline {
                 return answer.body;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.let_pass(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// The default configuration on a paused clock that starts at the system time (so signed
+/// timestamps stay within the sandbox's tolerance).
+pub fn paused_config() -> SandboxConfig {
+    SandboxConfig {
+        clock: ManualClock::starting_now().into(),
+        ..SandboxConfig::default()
     }
 }

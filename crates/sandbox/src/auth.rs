@@ -7,7 +7,6 @@
 
 use super::error::{ApiError, AuthError};
 use super::{Sandbox, SandboxConfig, TIMESTAMP_TOLERANCE};
-use crate::ovh::signing::signature;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -17,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use ovh_signature::signature;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -595,7 +595,16 @@ fn check_signed(
     let authority = request_authority(&parts.uri, headers);
     let signed = signed_url_candidates(scheme, &authority, path_and_query)
         .iter()
-        .any(|url| signature(secret, consumer_key, &parts.method, url, body, timestamp) == given);
+        .any(|url| {
+            signature(
+                secret,
+                consumer_key,
+                parts.method.as_str(),
+                url,
+                body,
+                timestamp,
+            ) == given
+        });
     if !signed {
         return Err(AuthError::invalid_signature().into());
     }

@@ -52,7 +52,7 @@ pub fn router(sandbox: Arc<Sandbox>, scheme: &'static str) -> Router {
         .layer(middleware::from_fn_with_state(sandbox.clone(), faults))
         .layer(middleware::from_fn_with_state(sandbox.clone(), body_limits))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(query_id))
+        .layer(middleware::from_fn_with_state(sandbox.clone(), query_id))
         .layer(Extension(ServedScheme(scheme)))
         .with_state(sandbox)
 }
@@ -66,7 +66,7 @@ static QUERY_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// `X-Ovh-Queryid` on every answer, in the real format `<REGION>.ext-<n>.<hex time>.<n>.<id>`
 /// with the region `SB` (sandbox), and the real `Content-Type` and `Cache-Control` on JSON
 /// answers. Each answer is logged at debug level (method, path, status, ms; no headers).
-async fn query_id(request: Request, next: Next) -> Response {
+async fn query_id(State(sandbox): State<Arc<Sandbox>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let started = std::time::Instant::now();
@@ -80,7 +80,7 @@ async fn query_id(request: Request, next: Next) -> Response {
     let n = QUERY_COUNTER.fetch_add(1, Ordering::Relaxed);
     let id = format!(
         "SB.ext-1.{:x}.{n}.{}",
-        chrono::Utc::now().timestamp(),
+        sandbox.now().timestamp(),
         uuid::Uuid::new_v4().simple()
     );
     let headers = response.headers_mut();

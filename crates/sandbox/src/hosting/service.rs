@@ -14,8 +14,8 @@
 
 use super::request::{Body, Handler, QueryString};
 use super::{find, find_mut, Hosting};
-use crate::sandbox::error::ApiError;
-use crate::sandbox::Sandbox;
+use crate::error::ApiError;
+use crate::Sandbox;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;

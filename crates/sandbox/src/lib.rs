@@ -3,12 +3,12 @@
 //!
 //! One file per concern: `server` (router, middlewares, listening, TLS), `auth` (signatures,
 //! consumer keys, OAuth2), `faults` (rate limit, 5xx, latency), `state` (the `World` and its
-//! file), `lifecycle` (time-driven statuses), and one file per route family: `database` (+ its
-//! `catalogue`), `hosting`, `stack`.
+//! file), `clock` (the time everything reads, injectable), `lifecycle` (time-driven statuses), `error` (the API's error bodies), and one folder
+//! per route family: `database/` (Public Cloud Databases, with its catalogue), `hosting/`
+//! (Web Hosting), `stack` (RunAbove Managed Stacks MySQL).
 
-pub mod advanced_configuration;
 pub mod auth;
-pub mod catalogue;
+pub mod clock;
 pub mod database;
 pub mod error;
 pub mod faults;
@@ -19,6 +19,7 @@ pub mod stack;
 pub mod state;
 
 use chrono::{DateTime, Utc};
+pub use clock::{Clock, ManualClock};
 use error::ApiError;
 use state::{StateError, StateFile, World};
 use std::path::PathBuf;
@@ -79,6 +80,8 @@ pub struct SandboxConfig {
     pub header_timeout: Duration,
     /// How long a request's body may take to arrive once its headers have (408 after that).
     pub body_timeout: Duration,
+    /// Where the sandbox reads the time: the system clock, or a `ManualClock` in tests.
+    pub clock: Clock,
 }
 
 impl Default for SandboxConfig {
@@ -101,6 +104,7 @@ impl Default for SandboxConfig {
             state_file: None,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            clock: Clock::System,
         }
     }
 }
@@ -122,7 +126,7 @@ impl Sandbox {
             Some(store) => store.load()?.unwrap_or_default(),
             None => World::default(),
         };
-        let now = Utc::now();
+        let now = config.clock.now();
         auth::seed(&mut world, &config, now);
         for project in &config.projects {
             world.projects.entry(project.clone()).or_default();
@@ -145,9 +149,9 @@ impl Sandbox {
         }))
     }
 
-    /// The sandbox clock.
+    /// The sandbox clock (`SandboxConfig::clock`).
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.config.clock.now()
     }
 
     /// How long transitional states last.
@@ -211,5 +215,28 @@ impl Sandbox {
                 Ok(())
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The world is read and written at the configured clock's time, not the system's.
+    #[test]
+    fn the_sandbox_reads_and_writes_at_its_clock() {
+        let start = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let clock = ManualClock::new(start);
+        let sandbox = Sandbox::new(SandboxConfig {
+            clock: clock.clone().into(),
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        assert_eq!(sandbox.now(), start);
+        assert_eq!(sandbox.read(|_, now| now), start);
+        clock.advance(Duration::from_secs(7));
+        let later = start + chrono::Duration::seconds(7);
+        assert_eq!(sandbox.read(|_, now| now), later);
+        assert_eq!(sandbox.write(|_, now| Ok(now)), Ok(later));
     }
 }

@@ -1,7 +1,6 @@
 //! The advanced configuration of a database service: the engine settings a user may change
 //! (`pg.log_min_duration_statement`, `mysql.sql_mode`, ...), per engine, and the checks a
-//! `PUT .../advancedConfiguration` passes. The routes live with the other database routes in
-//! `database.rs`; this file owns the properties and their validation.
+//! `PUT .../advancedConfiguration` passes, and its three routes.
 //!
 //! The real model: `GET .../advancedConfiguration` answers a map of string to string (the
 //! settings set so far; a new service has none), `PUT` takes the same map, and
@@ -22,7 +21,11 @@
 //!   `400 Client::BadRequest::InvalidAdvancedConfiguration`, naming the key, the value and what
 //!   is accepted.
 
-use super::error::ApiError;
+use super::{read_service, write_service, Answer, Engine, Sb};
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::Json;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -527,6 +530,42 @@ pub fn parse(engine: &str, body: &[u8]) -> Result<BTreeMap<String, String>, ApiE
         settings.insert(key, text);
     }
     Ok(settings)
+}
+
+pub(super) async fn get(
+    State(sb): Sb,
+    Path((project, _, id)): Path<(String, String, String)>,
+    Engine(engine, ..): Engine,
+) -> Answer {
+    read_service(&sb, &project, &engine, &id, |s, _| {
+        Ok(Json(json!(s.advanced_configuration)))
+    })
+}
+
+/// Replaces the settings at once; the service stays `READY` (the choices are listed above).
+pub(super) async fn put(
+    State(sb): Sb,
+    Path((project, _, id)): Path<(String, String, String)>,
+    Engine(engine, ..): Engine,
+    body: Bytes,
+) -> Answer {
+    write_service(&sb, &project, &engine, &id, |s, _, now| {
+        s.ensure_ready(now)?;
+        s.advanced_configuration = parse(&s.engine, &body)?;
+        Ok(Json(json!(s.advanced_configuration)))
+    })
+}
+
+pub(super) async fn capabilities(
+    State(sb): Sb,
+    Path((project, _, id)): Path<(String, String, String)>,
+    Engine(engine, ..): Engine,
+) -> Answer {
+    read_service(&sb, &project, &engine, &id, |s, _| {
+        Ok(Json(
+            properties(&s.engine).iter().map(|p| p.to_json()).collect(),
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -14,9 +14,9 @@
 
 use super::request::{Body, Handler};
 use super::{find, find_mut, task_in_progress, Hosting};
-use crate::sandbox::error::ApiError;
-use crate::sandbox::lifecycle::Lifecycle;
-use crate::sandbox::Sandbox;
+use crate::error::ApiError;
+use crate::lifecycle::Lifecycle;
+use crate::Sandbox;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;

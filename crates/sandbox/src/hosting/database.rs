@@ -24,9 +24,9 @@
 
 use super::request::{passes, Body, Handler, QueryString};
 use super::{find, find_mut, object_not_found, task_in_progress, Hosting, Identity};
-use crate::sandbox::error::ApiError;
-use crate::sandbox::lifecycle::Lifecycle;
-use crate::sandbox::Sandbox;
+use crate::error::ApiError;
+use crate::lifecycle::Lifecycle;
+use crate::Sandbox;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;

@@ -277,8 +277,8 @@ fn task_in_progress(what: &str, task: Option<&Task>, now: DateTime<Utc>) -> ApiE
 mod tasks {
     use super::request::{passes, QueryString};
     use super::{find, object_not_found};
-    use crate::sandbox::error::ApiError;
-    use crate::sandbox::Sandbox;
+    use crate::error::ApiError;
+    use crate::Sandbox;
     use axum::extract::{Path, RawQuery, State};
     use axum::Json;
     use serde_json::{json, Value};

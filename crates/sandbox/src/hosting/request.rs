@@ -8,7 +8,7 @@
 //! The enum and mandatory-field messages follow the same `[field] ...` style but are sandbox
 //! assumptions.
 
-use crate::sandbox::error::ApiError;
+use crate::error::ApiError;
 use serde_json::{Map, Value};
 
 /// A body field: not sent, sent as `null`, or sent with a value.

@@ -20,10 +20,10 @@
 use super::request::{passes, Body, Given, Handler, QueryString};
 use super::service::COUNTRIES;
 use super::{find, find_mut, object_not_found, task_in_progress, Hosting};
-use crate::sandbox::error::ApiError;
-use crate::sandbox::lifecycle::Lifecycle;
-use crate::sandbox::state::World;
-use crate::sandbox::Sandbox;
+use crate::error::ApiError;
+use crate::lifecycle::Lifecycle;
+use crate::state::World;
+use crate::Sandbox;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
