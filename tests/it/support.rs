@@ -16,6 +16,14 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Now, in unix seconds (what `X-Ovh-Timestamp` and `/auth/time` carry).
+pub fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is past 1970");
+    i64::try_from(since.as_secs()).expect("seconds fit in an i64")
+}
+
 /// The RunAbove endpoint of the sandbox whose OVH endpoint is `endpoint` (`.../1.0`).
 pub fn runabove_of(endpoint: &str) -> String {
     let root = endpoint.strip_suffix("/1.0").unwrap_or(endpoint);
@@ -131,7 +139,7 @@ impl TestSandbox {
         let body = body
             .map(|b| serde_json::to_string(&b).unwrap())
             .unwrap_or_default();
-        let timestamp = chrono::Utc::now().timestamp();
+        let timestamp = unix_now();
         let config = &self.sandbox.config;
         let verb: reconcile::ovh::Method = method.parse().unwrap();
         let sig = signature(
