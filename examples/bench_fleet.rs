@@ -892,57 +892,33 @@ async fn run_child(mut command: Command) -> Result<ChildRun> {
 
 #[cfg(target_os = "linux")]
 mod rusage {
-    //! `wait4(2)`: the exit status and the resource usage of that one child (std has no
-    //! getrusage, and the package takes no `libc` dependency for a benchmark).
+    //! `wait4(2)` through `libc`: the exit status and the resource usage of that one child (std
+    //! has no getrusage).
     use super::Usage;
-    use std::os::raw::{c_int, c_long};
     use std::sync::mpsc;
     use std::time::Duration;
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct Timeval {
-        sec: c_long,
-        usec: c_long,
-    }
-
-    /// `struct rusage` on Linux: two timevals, then 14 longs (`ru_maxrss` first, in KiB).
-    #[repr(C)]
-    #[derive(Default)]
-    struct Rusage {
-        utime: Timeval,
-        stime: Timeval,
-        maxrss: c_long,
-        rest: [c_long; 13],
-    }
-
-    extern "C" {
-        fn wait4(pid: c_int, status: *mut c_int, options: c_int, usage: *mut Rusage) -> c_int;
-        fn kill(pid: c_int, signal: c_int) -> c_int;
-    }
-
-    const SIGKILL: c_int = 9;
 
     pub fn wait(
         child: std::process::Child,
         deadline: Duration,
     ) -> anyhow::Result<(Option<i32>, Option<Usage>)> {
-        let pid = child.id() as c_int;
+        let pid = libc::pid_t::try_from(child.id())?;
         let (done, watch) = mpsc::channel::<()>();
         let watchdog = std::thread::spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = watch.recv_timeout(deadline) {
                 // SAFETY: kill(2) with a pid this process spawned and has not reaped yet.
-                unsafe { kill(pid, SIGKILL) };
+                unsafe { libc::kill(pid, libc::SIGKILL) };
                 true
             } else {
                 false
             }
         });
-        let mut status: c_int = 0;
-        let mut usage = Rusage::default();
+        let mut status: libc::c_int = 0;
+        // SAFETY: `rusage` is plain integers, for which all zeroes is a valid value.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         loop {
-            // SAFETY: both pointers are to live, properly laid out locals.
-            let r = unsafe { wait4(pid, &mut status, 0, &mut usage) };
+            // SAFETY: both pointers are to live locals of the types wait4 writes.
+            let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
             if r == pid {
                 break;
             }
@@ -957,12 +933,15 @@ mod rusage {
         }
         // The child is reaped: std's handle must not wait again (dropping it does not).
         drop(child);
-        let code = (status & 0x7f == 0).then_some((status >> 8) & 0xff);
-        let time =
-            |t: &Timeval| Duration::from_secs(t.sec as u64) + Duration::from_micros(t.usec as u64);
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        let time = |t: &libc::timeval| {
+            Duration::from_secs(t.tv_sec.try_into().unwrap_or(0))
+                + Duration::from_micros(t.tv_usec.try_into().unwrap_or(0))
+        };
         let usage = Usage {
-            cpu: time(&usage.utime) + time(&usage.stime),
-            max_rss_mb: usage.maxrss as f64 / 1024.0,
+            cpu: time(&usage.ru_utime) + time(&usage.ru_stime),
+            // Linux reports `ru_maxrss` in KiB.
+            max_rss_mb: usage.ru_maxrss as f64 / 1024.0,
         };
         Ok((code, Some(usage)))
     }
