@@ -159,15 +159,23 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<ApiResponse, OvhError> {
-        let proof = self.inner.auth.prepare(self).await?;
-        let request = self.prepare(method, path, body, Credential::Proof(&*proof));
-        let result = self.inner.transport.execute(request).await;
-        if let Err(err) = &result {
-            if err.status() == Some(StatusCode::UNAUTHORIZED) {
-                self.inner.auth.refused().await;
+        let mut challenged_again = false;
+        loop {
+            let proof = self.inner.auth.prepare(self).await?;
+            let request = self.prepare(method.clone(), path, body, Credential::Proof(&*proof));
+            let result = self.inner.transport.execute(request).await;
+            if let Err(err) = &result {
+                if err.status() == Some(StatusCode::UNAUTHORIZED) {
+                    // HTTP Digest: the answer brought a challenge; answer it, once.
+                    if !challenged_again && proof.send_again() {
+                        challenged_again = true;
+                        continue;
+                    }
+                    self.inner.auth.refused().await;
+                }
             }
+            return result;
         }
-        result
     }
 
     /// Like `call`, but unauthenticated: only `X-Ovh-Application` is sent (for

@@ -5,7 +5,7 @@
 //! - `endpoint`: region names and sandbox URLs, request URL building, OAuth2 token URLs;
 //! - `credentials`: `Credentials` and their resolution (flags > `OVH_*` env > `ovh.conf` files);
 //! - `auth`: the `Auth` schemes a client authenticates with (OVH's application signature,
-//!   OAuth2 client credentials; the documented place for HTTP Digest);
+//!   OAuth2 client credentials, HTTP Digest);
 //! - `signing`: `$1$` signatures and the exact body bytes that are signed and sent;
 //! - `transport`: one API's HTTP client, rate budget, retries (`is_retryable`, backoff,
 //!   `Retry-After`, the unreachable budget) and the one log line per HTTP call;

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -280,6 +282,15 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        if status == StatusCode::UNAUTHORIZED {
+            if let Credential::Proof(proof) = &request.credential {
+                for challenge in response.headers().get_all(WWW_AUTHENTICATE) {
+                    if let Ok(challenge) = challenge.to_str() {
+                        proof.challenged(challenge);
+                    }
+                }
+            }
+        }
         let bytes = response.bytes().await;
         tracing::debug!(
             method = %request.method,

@@ -13,20 +13,17 @@
 //!   signatures over `super::signing`), on OVH's regions and RunAbove;
 //! - `oauth2::OAuth2ClientCredentials`: OVH's OAuth2 client-credentials grant, a bearer token
 //!   fetched from the region's token URL with HTTP Basic, renewed before it expires;
-//! - HTTP Digest (RFC 7616), not written yet: MongoDB Cloud Manager and Ops Manager take API
-//!   keys as Digest credentials. Its place is a third file here, `digest.rs`, and a
-//!   `Credentials::Digest { username, api_key }` case in `for_credentials`. Digest starts with a
-//!   challenge: the first request of a client goes without credentials and is answered 401 with
-//!   `WWW-Authenticate: Digest realm, nonce, qop, algorithm`; the request is then sent again
-//!   once, with `Authorization: Digest` computed from the challenge (a client nonce and a
-//!   request counter `nc` per request, MD5 or SHA-256 per `algorithm`), and later requests
-//!   reuse the nonce until a 401 with `stale=true` brings a new one. So `digest.rs` keeps the
-//!   last challenge (`prepare` gives a proof from it, or none before the first), and the client
-//!   needs one more step, where `Client::call` today only calls `refused`: a refused call whose
-//!   answer carries a new challenge is sent again once (the `WWW-Authenticate` header must then
-//!   reach the error, as `Retry-After` does in `ApiReply`). Nothing else changes: the transport
-//!   already sends whatever headers a proof adds, per attempt.
+//! - `digest::HttpDigest`: HTTP Digest (RFC 7616), as MongoDB Cloud Manager and Ops Manager
+//!   take API keys. It starts with a challenge: the first request goes without credentials
+//!   and is answered 401 with `WWW-Authenticate: Digest`; the transport hands that header to
+//!   the call's proof (`Proof::challenged`), and `Client::call` sends the request once more
+//!   when the proof asks (`Proof::send_again`). Later calls answer the kept challenge, with
+//!   a request counter and a client nonce each.
+//!
+//! A new scheme is a file here implementing `Auth` (and its `Proof`), a `Credentials` case,
+//! and its line in `for_credentials`; the transport sends whatever headers a proof adds.
 
+pub(crate) mod digest;
 pub(crate) mod oauth2;
 pub(crate) mod signature;
 
@@ -73,6 +70,16 @@ pub(crate) trait Proof: Send + Sync {
         body: &[u8],
         headers: &mut HeaderMap,
     ) -> Result<(), OvhError>;
+
+    /// An attempt was answered 401 with this `WWW-Authenticate` value (HTTP Digest keeps a
+    /// new challenge).
+    fn challenged(&self, _www_authenticate: &str) {}
+
+    /// After a 401: whether the call should be sent once more, with a new `prepare` (a new
+    /// challenge came that the refused attempt could not answer).
+    fn send_again(&self) -> bool {
+        false
+    }
 }
 
 /// The scheme `credentials` call for, on `endpoint` (OAuth2 needs the endpoint's token URL).
@@ -98,5 +105,8 @@ pub(crate) fn for_credentials(
             client_secret,
             endpoint,
         )?),
+        Credentials::Digest { username, password } => {
+            Box::new(digest::HttpDigest::new(username, password))
+        }
     })
 }
