@@ -141,7 +141,8 @@ impl Client {
     }
 
     /// Who calls, never a secret: `("applicationKey", KEY)` for signed requests, `("clientId",
-    /// ID)` for OAuth2 (a saved plan records it, `apply plan.json` compares it).
+    /// ID)` for OAuth2, `("username", NAME)` for HTTP Digest (a saved plan records it, `apply
+    /// plan.json` compares it).
     pub fn principal(&self) -> (&'static str, String) {
         self.inner.auth.principal()
     }
