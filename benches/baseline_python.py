@@ -16,7 +16,7 @@ e.g. baseline_python.py http://127.0.0.1:8080/1.0 --project p1 --engine mongodb 
          --hosting h1.cluster021.hosting.ovh.net
 
 Prints one JSON line on stdout: {"gets": N, "seconds": S, "services": ..., "users": ...,
-"attached_domains": ...}. Run by examples/bench_fleet.rs (row 5), which counts the calls on the
+"attached_domains": ...}. Run by examples/bench_fleet/ (row 5), which counts the calls on the
 sandbox's side as well.
 """
 

@@ -110,6 +110,6 @@ fn runabove_endpoint(
     match (&global.runabove_endpoint, credentials) {
         (Some(given), _) => Ok(Some(Endpoint::parse_runabove(given)?)),
         (None, Credentials::Application { .. }) => Ok(Some(Endpoint::runabove())),
-        (None, Credentials::OAuth2 { .. }) => Ok(None),
+        (None, Credentials::OAuth2 { .. } | Credentials::Digest { .. }) => Ok(None),
     }
 }

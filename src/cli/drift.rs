@@ -272,5 +272,5 @@ fn chain(e: &anyhow::Error) -> String {
 }
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }

@@ -89,7 +89,7 @@ pub async fn acquire(
     let me = Holder {
         pid: std::process::id(),
         host: host_name(),
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         token: format!("{:016x}", rand::random::<u64>()),
     };
     let deadline = Instant::now() + timeout;
@@ -196,6 +196,21 @@ fn host_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `startedAt` (and the sink's `writtenAt`, drift's `checkedAt`) kept the format chrono's
+    /// `to_rfc3339_opts(Secs, true)` wrote when humantime replaced it: UTC, seconds, `Z`.
+    #[test]
+    fn timestamps_are_rfc3339_utc_seconds() {
+        use std::time::{Duration, UNIX_EPOCH};
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_700_000_042, "2023-11-14T22:14:02Z"),
+            (4_102_444_799, "2099-12-31T23:59:59Z"),
+        ] {
+            let at = UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(999);
+            assert_eq!(humantime::format_rfc3339_seconds(at).to_string(), text);
+        }
+    }
 
     #[tokio::test]
     async fn a_second_taker_fails_at_once_then_takes_it_once_released() {

@@ -22,20 +22,40 @@ pub const CI_INTERVAL: Duration = Duration::from_secs(10);
 /// The renderer for stderr: a live line on a terminal, periodic lines otherwise.
 pub fn for_stderr(is_terminal: bool) -> Box<dyn Progress> {
     if is_terminal {
-        Box::new(LiveLine::start(std::io::stderr(), terminal_width()))
+        Box::new(LiveLine::start(std::io::stderr(), Width::Stderr))
     } else {
         Box::new(PeriodicLines::new(std::io::stderr(), CI_INTERVAL))
     }
 }
 
-/// `COLUMNS` when the shell exports it, else 100: the live line is cut to fit, since a line
-/// that wraps cannot be redrawn in place.
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|&c: &usize| c >= 20)
-        .unwrap_or(100)
+/// How wide the live line may be: a line that wraps cannot be redrawn in place, so it is cut
+/// to fit.
+#[derive(Clone, Copy, Debug)]
+pub enum Width {
+    /// Always this many columns (tests).
+    Fixed(usize),
+    /// The terminal stderr writes to, asked at every redraw (a window can be resized).
+    Stderr,
+}
+
+/// Columns assumed when the terminal cannot tell its size.
+const FALLBACK_COLUMNS: usize = 100;
+
+impl Width {
+    fn columns(self) -> usize {
+        match self {
+            Width::Fixed(columns) => columns,
+            Width::Stderr => columns(terminal_size::terminal_size_of(std::io::stderr())),
+        }
+    }
+}
+
+/// The width of a terminal that answered `size`; 100 when it did not, or answered fewer than
+/// 20 columns (a pseudo-terminal that reports 0).
+fn columns(size: Option<(terminal_size::Width, terminal_size::Height)>) -> usize {
+    size.map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w >= 20)
+        .unwrap_or(FALLBACK_COLUMNS)
 }
 
 /// `creating`, `updating`, `replacing`, `deleting`.
@@ -175,7 +195,7 @@ pub struct LiveLine<W: Write + Send + 'static> {
 
 struct LiveShared<W> {
     state: Mutex<LiveState<W>>,
-    width: usize,
+    width: Width,
 }
 
 struct LiveState<W> {
@@ -189,7 +209,7 @@ struct LiveState<W> {
 
 impl<W: Write + Send + 'static> LiveLine<W> {
     /// Starts the renderer and its one-second redraw.
-    pub fn start(out: W, width: usize) -> LiveLine<W> {
+    pub fn start(out: W, width: Width) -> LiveLine<W> {
         let shared = Arc::new(LiveShared {
             state: Mutex::new(LiveState {
                 out,
@@ -243,7 +263,7 @@ impl<W: Write + Send> LiveShared<W> {
             })
             .collect();
         let line = format!("waiting for {}: {}", items.len(), items.join(", "));
-        let line = cut(&line, self.width.saturating_sub(1));
+        let line = cut(&line, self.width.columns().saturating_sub(1));
         let _ = write!(state.out, "{line}");
         let _ = state.out.flush();
         state.drawn = true;
@@ -429,7 +449,7 @@ mod tests {
     #[test]
     fn the_live_line_is_redrawn_in_place_and_erased_at_the_end() {
         let out = Shared::default();
-        let progress = LiveLine::start(out.clone(), 60);
+        let progress = LiveLine::start(out.clone(), Width::Fixed(60));
         let db = address(Kind::DatabaseService, "orders-db");
         progress.step_started(&db, &Action::Create);
         progress.waiting(&db, "CREATING", Duration::from_secs(3));
@@ -468,6 +488,22 @@ mod tests {
         assert!(
             longest <= 59,
             "a live line wider than the terminal: {text:?}"
+        );
+    }
+
+    /// The live line follows the terminal's own size (it read `COLUMNS`, which shells do not
+    /// export to programs, so it was 100 columns wide on most terminals).
+    #[test]
+    fn the_width_is_the_terminals_or_100_when_it_cannot_tell() {
+        use terminal_size::{Height, Width as Columns};
+        assert_eq!(columns(Some((Columns(132), Height(40)))), 132);
+        assert_eq!(columns(Some((Columns(0), Height(0)))), 100);
+        assert_eq!(columns(None), 100);
+        let file = tempfile::tempfile().unwrap();
+        assert_eq!(
+            columns(terminal_size::terminal_size_of(&file)),
+            100,
+            "a file is no terminal"
         );
     }
 }

@@ -102,7 +102,7 @@ pub(crate) async fn run_all(run: &Run<'_>, work: &[Work]) -> Vec<StepReport> {
         .into_iter()
         .zip(&changes)
         .map(|(report, change)| {
-            // A dependency cycle (which validation rules out) would leave a change unstarted.
+            // A cycle (which `Spec::references` cannot form) would leave a change unstarted.
             report.unwrap_or_else(|| skipped(change, change.address.clone()))
         })
         .collect()

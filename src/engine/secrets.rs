@@ -146,7 +146,7 @@ pub(crate) fn write_user(
 }
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// True when the sink holds a password for the live user `user_id` of `address`. A file of

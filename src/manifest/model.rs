@@ -127,6 +127,11 @@ impl Spec {
 
     /// The resources this one depends on, each with the field that names it: they are created
     /// before it and deleted after it.
+    ///
+    /// Architecture invariant: a reference goes to a kind that references nothing (a user to
+    /// its service), so references cannot form a cycle and validation has no cycle check. A
+    /// reference from a kind that is itself referenced must bring one back (and into
+    /// `plan::waves` and `engine::schedule`, which assume none).
     pub fn references(&self) -> Vec<(&'static str, Address)> {
         match self {
             Spec::DatabaseUser(user) => vec![(

@@ -1,8 +1,8 @@
 //! The rules a schema cannot say, over checked documents: unique names, defaults from
 //! reconcile.yaml, IP blocks, the maintenance time, secret references (one source, present in
-//! the environment or on disk), SSL certificate and key, references between documents and
-//! dependency cycles, and one manifest per live object (users, domains, SSL, hosting databases,
-//! pinned stacks). Every finding is a diagnostic at the field at fault; nothing stops early.
+//! the environment or on disk), SSL certificate and key, references between documents, and one
+//! manifest per live object (users, domains, SSL, hosting databases, pinned stacks). Every finding
+//! is a diagnostic at the field at fault; nothing stops early.
 
 use super::diagnostic::{did_you_mean, Diagnostic};
 use super::env::is_name;
@@ -34,7 +34,6 @@ pub(crate) fn validate(
     }
     let firsts: Vec<&Parsed> = first.iter().map(|&i| &docs[i]).collect();
     rules.references(&firsts);
-    rules.cycles(&firsts);
     rules.one_manifest_per_object(&firsts);
     // Moved out, not cloned: the checked documents are not used after this.
     first
@@ -443,48 +442,6 @@ impl Rules<'_> {
         }
     }
 
-    /// No resource depends on itself, directly or through others.
-    fn cycles(&mut self, docs: &[&Parsed]) {
-        let by_address: BTreeMap<&Address, &Parsed> =
-            docs.iter().map(|d| (&d.address, *d)).collect();
-        // Only documents that reference another can be on a cycle: the others (most of them)
-        // are left out of the graph.
-        let mut edges: BTreeMap<&Address, Vec<&Address>> = BTreeMap::new();
-        for doc in docs {
-            let targets: Vec<&Address> = doc
-                .spec
-                .iter()
-                .flat_map(Spec::references)
-                .filter(|(field, _)| !doc.failed(field))
-                .filter_map(|(_, target)| by_address.get_key_value(&target).map(|(k, _)| *k))
-                .collect();
-            if !targets.is_empty() {
-                edges.insert(&doc.address, targets);
-            }
-        }
-        for cycle in cycles(&edges) {
-            let doc = by_address[cycle[0]];
-            let next = cycle[1 % cycle.len()];
-            let field = doc
-                .spec
-                .iter()
-                .flat_map(Spec::references)
-                .find(|(_, target)| target == next)
-                .map_or("spec", |(field, _)| field);
-            let path: Vec<String> = cycle
-                .iter()
-                .chain(cycle.first())
-                .map(ToString::to_string)
-                .collect();
-            self.error(
-                doc,
-                field,
-                format!("dependency cycle: {}", path.join(" -> ")),
-                "a resource cannot depend on itself, directly or through others; remove one of these references",
-            );
-        }
-    }
-
     /// Two manifests must not manage the same live object.
     fn one_manifest_per_object(&mut self, docs: &[&Parsed]) {
         let engines: BTreeMap<&str, &str> = docs
@@ -654,173 +611,9 @@ fn is_time_of_day(text: &str) -> bool {
     parts.len() == 3 && field(parts[0], 23) && field(parts[1], 59) && field(parts[2], 59)
 }
 
-/// Every cycle of a directed graph, one per strongly connected component that has one (a
-/// component of several nodes, or a node with an edge to itself), each as its members in edge
-/// order starting from its smallest member. Deterministic: components and paths follow `Ord`.
-pub(crate) fn cycles<N: Ord + Clone>(edges: &BTreeMap<N, Vec<N>>) -> Vec<Vec<N>> {
-    // The nodes numbered in their order, so that the search works on numbers (no map lookups,
-    // no clones) and numbers compare as the nodes do.
-    let mut nodes: Vec<&N> = edges.keys().chain(edges.values().flatten()).collect();
-    nodes.sort_unstable();
-    nodes.dedup();
-    let number = |n: &N| {
-        nodes
-            .binary_search(&n)
-            .expect("every node of the graph is numbered")
-    };
-    let successors: Vec<Vec<usize>> = nodes
-        .iter()
-        .map(|n| {
-            edges
-                .get(*n)
-                .map_or_else(Vec::new, |m| m.iter().map(number).collect())
-        })
-        .collect();
-
-    // Tarjan's algorithm, iterative.
-    const UNSEEN: usize = usize::MAX;
-    let mut index = vec![UNSEEN; nodes.len()];
-    let mut low = vec![0; nodes.len()];
-    let mut on_stack = vec![false; nodes.len()];
-    let mut stack = Vec::new();
-    let mut components: Vec<Vec<usize>> = Vec::new();
-    let mut visited = 0;
-    for start in edges.keys().map(number) {
-        if index[start] != UNSEEN {
-            continue;
-        }
-        // (node, next successor to look at)
-        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
-        while let Some((node, next)) = work.pop() {
-            if next == 0 {
-                index[node] = visited;
-                low[node] = visited;
-                visited += 1;
-                stack.push(node);
-                on_stack[node] = true;
-            }
-            let succ = &successors[node];
-            if next < succ.len() {
-                work.push((node, next + 1));
-                let child = succ[next];
-                if index[child] == UNSEEN {
-                    work.push((child, 0));
-                } else if on_stack[child] {
-                    low[node] = low[node].min(index[child]);
-                }
-                continue;
-            }
-            if let Some(&(parent, _)) = work.last() {
-                low[parent] = low[parent].min(low[node]);
-            }
-            if low[node] == index[node] {
-                let mut component = Vec::new();
-                while let Some(member) = stack.pop() {
-                    on_stack[member] = false;
-                    if member == node && component.is_empty() {
-                        // A component of one node (nearly all): a cycle only with a self-edge,
-                        // and no allocation either way.
-                        if successors[node].contains(&node) {
-                            components.push(vec![node]);
-                        }
-                        break;
-                    }
-                    component.push(member);
-                    if member == node {
-                        break;
-                    }
-                }
-                if !component.is_empty() {
-                    components.push(component);
-                }
-            }
-        }
-    }
-    let mut found: Vec<Vec<usize>> = Vec::new();
-    for component in components {
-        let members: BTreeSet<usize> = component.into_iter().collect();
-        let smallest = *members.first().expect("a component has a member");
-        if members.len() == 1 && !successors[smallest].contains(&smallest) {
-            continue;
-        }
-        // The shortest way back to `smallest` inside the component (breadth first).
-        let mut previous: BTreeMap<usize, usize> = BTreeMap::new();
-        let mut queue = std::collections::VecDeque::from([smallest]);
-        let mut last = None;
-        'search: while let Some(n) = queue.pop_front() {
-            for &m in &successors[n] {
-                if !members.contains(&m) {
-                    continue;
-                }
-                if m == smallest {
-                    last = Some(n);
-                    break 'search;
-                }
-                if let Entry::Vacant(entry) = previous.entry(m) {
-                    entry.insert(n);
-                    queue.push_back(m);
-                }
-            }
-        }
-        let mut path = Vec::new();
-        let mut at = last.expect("a cycle goes back to its start");
-        while at != smallest {
-            path.push(at);
-            at = previous[&at];
-        }
-        path.push(smallest);
-        path.reverse();
-        found.push(path);
-    }
-    found.sort();
-    found
-        .into_iter()
-        .map(|path| path.into_iter().map(|i| nodes[i].clone()).collect())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn graph(
-        edges: &[(&'static str, &[&'static str])],
-    ) -> BTreeMap<&'static str, Vec<&'static str>> {
-        edges.iter().map(|(n, m)| (*n, m.to_vec())).collect()
-    }
-
-    #[test]
-    fn a_graph_without_cycles_has_none() {
-        let g = graph(&[
-            ("user", &["service"]),
-            ("service", &[]),
-            ("other", &["service"]),
-        ]);
-        assert!(cycles(&g).is_empty());
-    }
-
-    #[test]
-    fn cycles_are_found_with_their_members_in_order() {
-        let g = graph(&[
-            ("a", &["b"]),
-            ("b", &["c"]),
-            ("c", &["a", "d"]),
-            ("d", &[]),
-            ("self", &["self"]),
-            ("x", &["y"]),
-            ("y", &["x"]),
-        ]);
-        assert_eq!(
-            cycles(&g),
-            vec![vec!["a", "b", "c"], vec!["self"], vec!["x", "y"]]
-        );
-    }
-
-    #[test]
-    fn the_shortest_way_round_is_reported() {
-        let g = graph(&[("a", &["b", "c"]), ("b", &["c"]), ("c", &["a"])]);
-        assert_eq!(cycles(&g), vec![vec!["a", "c"]]);
-    }
 
     #[test]
     fn times_of_day() {

@@ -5,8 +5,8 @@
 //! a file in one run, each at its key or value. A serde deserializer stops at the first error
 //! and only `Spanned<T>` fields carry locations, so this module reads the event stream of
 //! serde-saphyr's own parser (granit-parser, re-exported as `serde_saphyr::granit_parser`, so no
-//! second YAML dependency) into a small tree; `schema.rs` then checks that tree against the JSON
-//! Schema of the model types and hands serde a plain value to deserialize. Syntax errors are
+//! second YAML dependency) into a small tree; `schema/check.rs` then checks that tree against
+//! the JSON Schema of the model types and hands serde a plain value to deserialize. Syntax errors are
 //! collected too: the parser resumes at the next `---`.
 //!
 //! Semantics kept from YAML 1.2: anchors and aliases resolve (an alias is a copy of its anchor's

@@ -30,6 +30,12 @@ pub enum Credentials {
         client_id: String,
         client_secret: SecretString,
     },
+    /// HTTP Digest (RFC 7616): MongoDB Cloud Manager's public key as the user name and
+    /// private key as the password. Never resolved from OVH's settings (`resolve`).
+    Digest {
+        username: String,
+        password: SecretString,
+    },
 }
 
 impl Credentials {
@@ -54,11 +60,20 @@ impl Credentials {
         }
     }
 
-    /// `"application key"` or `"oauth2"`, for messages.
+    /// HTTP Digest user name and password (Cloud Manager: public and private API key).
+    pub fn digest(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials::Digest {
+            username: username.into(),
+            password: SecretString::from(password.into()),
+        }
+    }
+
+    /// `"application key"`, `"oauth2"` or `"http digest"`, for messages.
     pub fn kind(&self) -> &'static str {
         match self {
             Credentials::Application { .. } => "application key",
             Credentials::OAuth2 { .. } => "oauth2",
+            Credentials::Digest { .. } => "http digest",
         }
     }
 }

@@ -73,7 +73,7 @@ pub(super) fn finish(draft: Draft, digests: BTreeMap<String, String>) -> Plan {
 }
 
 /// The wave of change `i`: 0 without dependencies, else one after its latest dependency. A
-/// cycle (which validation rules out) is cut where it is found.
+/// cycle (which `Spec::references` cannot form) is cut where it is found.
 fn wave(
     i: usize,
     changes: &[super::Change],

@@ -1,7 +1,7 @@
 //! The binary's edges: one-line errors and exit codes for bad flags and bad state files,
 //! `sandbox serve` printing its endpoint, and a state file surviving a restart.
 
-use crate::support::http;
+use crate::support::{http, unix_now};
 use assert_cmd::Command;
 use reconcile::ovh::signing::signature;
 use reconcile::ovh::Method;
@@ -84,7 +84,7 @@ impl ServedSandbox {
 
 async fn current_rules(endpoint: &str, consumer_key: &str) -> serde_json::Value {
     let url = format!("{endpoint}/auth/currentCredential");
-    let ts = chrono::Utc::now().timestamp();
+    let ts = unix_now();
     let sig = signature(
         "sandbox-application-secret",
         consumer_key,

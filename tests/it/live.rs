@@ -4,7 +4,7 @@
 //! unknown users when a read fails, objects gone between list and get skipped, and reads that
 //! run concurrently within the `parallelism` bound.
 
-use crate::support::{http, runabove_of, TestSandbox};
+use crate::support::{http, runabove_of, unix_now, TestSandbox};
 use reconcile::live::{self, LiveScope, LiveService, LiveState, Scope, ScopeState, UsersState};
 use reconcile::manifest::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec, Kind,
@@ -721,7 +721,7 @@ const QUERY_ID: &str = "EU.ext-3.63ac85b6.10528.27b4f1fc-7be3-4da2-bdd0-ce044c42
 
 async fn mock_api() -> MockServer {
     let server = MockServer::start().await;
-    let now = chrono::Utc::now().timestamp();
+    let now = unix_now();
     Mock::given(method("GET"))
         .and(path("/1.0/auth/time"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!(now)))

@@ -1,7 +1,8 @@
 //! The OVH client (`reconcile::ovh`) against wiremock: signed headers that verify, one server
 //! time fetch, the retry policy (counts per method and status, `Retry-After`), errors carrying
-//! their context, the shared rate limiter, OAuth2 tokens, an extra TLS root, logs that never
-//! leak a secret, and signatures identical to python-ovh's (`tests/interop/signature_vectors.py`).
+//! their context, the shared rate limiter, OAuth2 tokens, HTTP Digest's challenge, an extra TLS
+//! root, logs that never leak a secret, and signatures identical to python-ovh's
+//! (`tests/interop/signature_vectors.py`).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -967,4 +968,138 @@ fn python_ovh_signatures_urls_and_bodies_match_ours() {
             v.name
         );
     }
+}
+
+/// Checks an `Authorization: Digest` header the way a server does, from the RFC 7616 formula
+/// (MD5, `qop=auth`), independently of the client's code.
+struct DigestAnswers {
+    username: &'static str,
+    password: &'static str,
+    realm: &'static str,
+    nonce: &'static str,
+}
+
+impl wiremock::Match for DigestAnswers {
+    fn matches(&self, request: &Request) -> bool {
+        use md5::{Digest, Md5};
+        let hex = |text: String| -> String {
+            Md5::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let Some(value) = header_str(request, "authorization") else {
+            return false;
+        };
+        let Some(params) = value.strip_prefix("Digest ") else {
+            return false;
+        };
+        let field = |key: &str| {
+            params.split(", ").find_map(|pair| {
+                let (k, v) = pair.split_once('=')?;
+                (k == key).then(|| v.trim_matches('"').to_owned())
+            })
+        };
+        let target = match request.url.query() {
+            Some(q) => format!("{}?{q}", request.url.path()),
+            None => request.url.path().to_owned(),
+        };
+        let (Some(nc), Some(cnonce), Some(response)) =
+            (field("nc"), field("cnonce"), field("response"))
+        else {
+            return false;
+        };
+        let ha1 = hex(format!(
+            "{}:{}:{}",
+            self.username, self.realm, self.password
+        ));
+        let ha2 = hex(format!("{}:{target}", request.method));
+        field("username").as_deref() == Some(self.username)
+            && field("nonce").as_deref() == Some(self.nonce)
+            && field("uri") == Some(target)
+            && response == hex(format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", self.nonce))
+    }
+}
+
+/// HTTP Digest, Cloud Manager's scheme: a client's first call is challenged (401 with
+/// `WWW-Authenticate: Digest`) and sent again once, answering; its next call answers the kept
+/// challenge at once, with the next request count. Wrong keys end with the 401 after one
+/// answer, not in a loop.
+#[tokio::test]
+async fn http_digest_answers_the_challenge_once_then_reuses_it() {
+    const REALM: &str = "MMS Public API";
+    const NONCE: &str = "nonce-Vh3v2qAJ";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/public/v1.0/groups/g1"))
+        .and(DigestAnswers {
+            username: "public-key",
+            password: "private-key-SECRET",
+            realm: REALM,
+            nonce: NONCE,
+        })
+        .respond_with(ok_json(json!({"id": "g1"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header(
+                    "www-authenticate",
+                    format!(
+                        r#"Digest realm="{REALM}", domain="", nonce="{NONCE}", algorithm=MD5, qop="auth", stale=false"#
+                    )
+                    .as_str(),
+                )
+                .set_body_json(json!({"error": 401, "reason": "Unauthorized"})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let endpoint = Endpoint::parse(&format!("{}/api/public/v1.0", server.uri())).unwrap();
+    let config = |password: &str| {
+        let mut config = ClientConfig::new(
+            endpoint.clone(),
+            Credentials::digest("public-key", password),
+        );
+        config.rate_limit_per_sec = 1000;
+        config
+    };
+    let client = Client::new(config("private-key-SECRET")).unwrap();
+    assert_eq!(
+        client.get::<Value>("/groups/g1").await.unwrap(),
+        json!({"id": "g1"})
+    );
+    client.clone().get::<Value>("/groups/g1").await.unwrap();
+    let calls = requests_to(&server, "/api/public/v1.0/groups/g1").await;
+    assert_eq!(calls.len(), 3, "challenged once, then answered twice");
+    assert!(header_str(&calls[0], "authorization").is_none());
+    let nc = |r: &Request| {
+        let value = header_str(r, "authorization").unwrap();
+        value
+            .split(", ")
+            .find(|p| p.starts_with("nc="))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        (nc(&calls[1]), nc(&calls[2])),
+        ("nc=00000001".into(), "nc=00000002".into())
+    );
+    assert!(requests_to(&server, "/api/public/v1.0/auth/time")
+        .await
+        .is_empty());
+
+    let wrong = Client::new(config("not-the-key")).unwrap();
+    let err = wrong.get::<Value>("/groups/g1").await.unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED), "{err}");
+    assert!(!err.to_string().contains("not-the-key"), "{err}");
+    assert_eq!(
+        requests_to(&server, "/api/public/v1.0/groups/g1")
+            .await
+            .len(),
+        5,
+        "challenged, answered once, refused"
+    );
 }

@@ -9,6 +9,7 @@ use crate::cli::ServedSandbox;
 use crate::e2e::{
     api, Workspace, DB, DEFAULTS, ENV_PASSWORD, HOSTING, HOSTING_MANIFESTS, PROJECT, WEB,
 };
+use crate::support::unix_now;
 use reconcile::ovh::{Client, Method};
 use reconcile::plan::Plan;
 use serde_json::{json, Value};
@@ -579,7 +580,7 @@ async fn invalid_manifests_make_no_call_and_an_unreadable_scope_is_never_in_sync
     let forbidden = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/1.0/auth/time"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chrono::Utc::now().timestamp()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(unix_now()))
         .mount(&forbidden)
         .await;
     Mock::given(wiremock::matchers::any())

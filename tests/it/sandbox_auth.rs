@@ -2,7 +2,7 @@
 //! exact auth error bodies they parse, consumer keys with access rules, OAuth2, and the
 //! headers and faults every answer goes through.
 
-use crate::support::{http, TestSandbox};
+use crate::support::{http, unix_now, TestSandbox};
 use reconcile::ovh::signing::signature;
 use reconcile::ovh::Method;
 use reconcile::sandbox::SandboxConfig;
@@ -56,7 +56,7 @@ async fn send(
 }
 
 fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    unix_now()
 }
 
 const AK: &str = reconcile::sandbox::DEFAULT_APPLICATION_KEY;

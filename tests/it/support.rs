@@ -16,6 +16,14 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Now, in unix seconds (what `X-Ovh-Timestamp` and `/auth/time` carry).
+pub fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is past 1970");
+    i64::try_from(since.as_secs()).expect("seconds fit in an i64")
+}
+
 /// The RunAbove endpoint of the sandbox whose OVH endpoint is `endpoint` (`.../1.0`).
 pub fn runabove_of(endpoint: &str) -> String {
     let root = endpoint.strip_suffix("/1.0").unwrap_or(endpoint);
