@@ -42,9 +42,8 @@ use crate::manifest::model::{Address, Kind, ManifestSet};
 use crate::plan::model::{Action, Plan, PlanOptions};
 use crate::plan::{self, render};
 use crate::report::apply::{decide, exit_reason, summary_text, RunReport};
-use crate::report::Printer;
+use crate::report::{self, Printer};
 use clap::Args;
-use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -224,35 +223,20 @@ async fn apply(
     }
     // Users whose password the sink does not hold: reset when a run's intent says it reached
     // nobody, else named with the command that resets them on purpose.
-    let mut lost = BTreeSet::new();
-    for unknown in engine::passwords_unknown(
+    let unknown = engine::passwords_unknown(
         &args.secrets_dir,
         connection.client.endpoint(),
         &manifests,
         &live,
-    ) {
-        if unknown.intent {
-            printer.note(&format!(
-                "warning: {}: an earlier run created it and stopped before storing its password \
-                 (an intent in {}): it is reset and stored by this run",
-                unknown.address,
-                args.secrets_dir.display()
-            ));
-            if !rotations.contains(&unknown.address) {
-                rotations.push(unknown.address.clone());
-            }
-            lost.insert(unknown.address);
+    );
+    for unknown in &unknown {
+        printer.note(&if unknown.intent {
+            report::apply::lost_password_warning(&unknown.address, &args.secrets_dir)
         } else {
-            printer.note(&format!(
-                "warning: {} exists and no password for it is stored in {}: to get one, run \
-                 reconcile apply {} --rotate {}",
-                unknown.address,
-                args.secrets_dir.display(),
-                args.target.display(),
-                unknown.address
-            ));
-        }
+            report::plan::password_warning(unknown, &args.secrets_dir, &args.target)
+        });
     }
+    let lost = rotation::add_lost(&mut rotations, &unknown);
     // Nothing to write may still be something to wait for: a managed object an earlier
     // (killed) run left CREATING is waited for within --timeout, never reported done early.
     if !plan.is_unsettled() && rotations.is_empty() {

@@ -21,7 +21,7 @@ use crate::apply::saved;
 use crate::live::LiveState;
 use crate::manifest::{self, Diagnostics, ManifestSet};
 use crate::plan::{self, render, Plan, PlanOptions};
-use crate::report::Printer;
+use crate::report::{self, Printer};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -98,25 +98,10 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
         &manifests,
         &live,
     ) {
-        let what = if unknown.intent {
-            "an earlier run created it and stopped before storing its password: the next apply resets and stores it"
-        } else {
-            "to get one, run"
-        };
-        let command = format!(
-            "reconcile apply {} --rotate {}",
-            args.dir.display(),
-            unknown.address
-        );
-        printer.note(&format!(
-            "warning: {} exists and no password for it is stored in {}: {}",
-            unknown.address,
-            args.secrets_dir.display(),
-            if unknown.intent {
-                what.to_string()
-            } else {
-                format!("{what} {command}")
-            }
+        printer.note(&report::plan::password_warning(
+            &unknown,
+            &args.secrets_dir,
+            &args.dir,
         ));
     }
     let shown = match args.format {
@@ -140,37 +125,18 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
 
 /// The exit status of a printed plan; says on stderr why it is 1.
 fn plan_status(plan: &Plan, detailed_exitcode: bool, printer: &Printer) -> ExitStatus {
-    if explain_failure(plan, printer) {
-        ExitStatus::Failure
-    } else if plan.is_unsettled() && detailed_exitcode {
-        ExitStatus::Changes
-    } else {
-        ExitStatus::Success
-    }
+    explain_failure(plan, printer);
+    report::plan::exit_status(plan, detailed_exitcode)
 }
 
 /// Says on stderr why a plan cannot be trusted or applied (preflight errors, unknown scopes);
 /// true when there is such a reason, which makes the exit code 1.
 pub(super) fn explain_failure(plan: &Plan, printer: &Printer) -> bool {
-    if !plan.errors.is_empty() {
-        printer.error(
-            &format!(
-                "the plan cannot be applied: {}",
-                render::plural(plan.errors.len(), "error", "errors")
-            ),
-            Some("fix what the errors say, then plan again"),
-        );
+    let reasons = report::plan::failure_reasons(plan);
+    for (message, hint) in &reasons {
+        printer.error(message, Some(hint));
     }
-    if !plan.unknown.is_empty() {
-        printer.error(
-            &format!(
-                "the plan is incomplete: {} could not be read",
-                render::plural(plan.unknown.len(), "scope", "scopes")
-            ),
-            Some("nothing is planned there; plan again once the API answers (-v logs every call)"),
-        );
-    }
-    !plan.errors.is_empty() || !plan.unknown.is_empty()
+    !reasons.is_empty()
 }
 
 /// Why no plan could be made.

@@ -7,9 +7,11 @@ use crate::apply::gates::Refusal;
 use crate::apply::verify::Verification;
 use crate::cli::progress::human;
 use crate::engine::{ApplyReport, StepOutcome, StepReport};
+use crate::manifest::model::Address;
 use crate::plan::model::UnknownScope;
 use crate::plan::render;
 use serde_json::{json, Value};
+use std::path::Path;
 use std::time::Duration;
 
 /// The format version of `--out-report`.
@@ -212,6 +214,16 @@ pub fn summary_text(report: &ApplyReport, verification: &Verification) -> String
     );
     out.pop();
     out
+}
+
+/// The warning for a user an earlier run created and stopped before storing its password (an
+/// intent in `secrets_dir`): this run resets it.
+pub fn lost_password_warning(address: &Address, secrets_dir: &Path) -> String {
+    format!(
+        "warning: {address}: an earlier run created it and stopped before storing its password \
+         (an intent in {}): it is reset and stored by this run",
+        secrets_dir.display()
+    )
 }
 
 /// The `error:` message and `hint:` that say why a run that executed does not exit 0; `None`

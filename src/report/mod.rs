@@ -1,9 +1,11 @@
 //! What a command says, as data a test can reach without a process, and the `Printer` that
-//! says it: the exit status (`ExitStatus`, the contract of `docs/commands.md`), apply's run
-//! report (`apply`) and the drift report (`drift`), each with its renderers.
+//! says it: the exit status (`ExitStatus`, the contract of `docs/commands.md`), what `plan`
+//! says beside the plan (`plan`), apply's run report (`apply`) and the drift report
+//! (`drift`), each with its renderers.
 
 pub mod apply;
 pub mod drift;
+pub mod plan;
 mod printer;
 
 pub use printer::{Printer, StdoutClosed};
