@@ -5,7 +5,7 @@
 use crate::engine::{ApplyReport, StepOutcome};
 use crate::live::{Answers, LiveState, ScopeState};
 use crate::manifest::model::{Address, ManifestSet};
-use crate::plan::model::{Action, Plan, UnknownScope};
+use crate::plan::model::{Action, Plan, PlanOptions, UnknownScope};
 use crate::plan::render;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -39,6 +39,23 @@ pub struct SentAndRead {
     pub sent: Option<Value>,
     /// The value read back after the run (`None`: absent).
     pub read_back: Option<Value>,
+}
+
+/// The verification of a run of `planned` that left the live state `after`: the manifests
+/// planned again against it (`prune` as the run's) and checked with `verify`; nothing to
+/// verify when the plan had no changes (a run that only waited or reset passwords).
+pub fn after_run(
+    planned: &Plan,
+    report: &ApplyReport,
+    manifests: &ManifestSet,
+    after: &LiveState,
+    prune: bool,
+) -> Verification {
+    if !planned.has_changes() {
+        return Verification::default();
+    }
+    let replan = crate::plan::plan(manifests, after, &PlanOptions { prune });
+    verify(planned, report, &replan)
 }
 
 /// The plan made after the run (`replan`) against what ran: every change it still plans for
@@ -243,5 +260,35 @@ mod tests {
         let verification = verify(&planned, &report, &replan);
         assert_eq!(verification.non_converging, []);
         assert_eq!(verification.unverified[0].scope, scope);
+    }
+
+    #[test]
+    fn the_replan_after_a_run_uses_the_runs_prune_and_only_runs_with_changes() {
+        let manifests = ManifestSet::default();
+        // A service no manifest names: deleted only under prune.
+        let after = live(vec![live_service("s9", false)]);
+        let planned = plan(vec![change(
+            Kind::DatabaseService,
+            "gone",
+            Action::Create,
+            None,
+        )]);
+        let report = ApplyReport::default();
+        let kept = after_run(&planned, &report, &manifests, &after, false);
+        assert_eq!(kept, Verification::default());
+        let pruned = after_run(&planned, &report, &manifests, &after, true);
+        assert_eq!(
+            pruned
+                .non_converging
+                .iter()
+                .map(|n| n.action)
+                .collect::<Vec<_>>(),
+            ["delete"]
+        );
+        let nothing_planned = plan(Vec::new());
+        assert_eq!(
+            after_run(&nothing_planned, &report, &manifests, &after, true),
+            Verification::default()
+        );
     }
 }

@@ -326,12 +326,7 @@ async fn apply(
     }
     outcome.executed = true;
 
-    let verification = if plan.has_changes() {
-        let replan = plan::plan(&manifests, &after, &PlanOptions { prune });
-        verify::verify(&plan, &report, &replan)
-    } else {
-        verify::Verification::default()
-    };
+    let verification = verify::after_run(&plan, &report, &manifests, &after, prune);
     let (status, exit) = decide(&report, &verification, !plan.unknown.is_empty());
     outcome.status = Some(exit);
     outcome.run_status = Some(status);
