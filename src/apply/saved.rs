@@ -95,6 +95,14 @@ impl SavedPlanError {
     }
 }
 
+/// True when `apply` is given a saved plan rather than manifests: a file named `*.json`.
+pub fn is_saved_plan(target: &Path) -> bool {
+    target.is_file()
+        && target
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// Reads the saved plan at `path`.
 pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
     let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Unreadable {
@@ -583,7 +591,24 @@ mod tests {
              save it again with `reconcile plan DIR --out plan.json`"
         );
         let missing = read(Path::new("/nonexistent/plan.json")).unwrap_err();
+        assert!(!is_saved_plan(Path::new("/nonexistent/plan.json")));
         assert_eq!(missing.to_string(), "cannot read /nonexistent/plan.json");
         assert_eq!(missing.hint(), None);
+    }
+
+    #[test]
+    fn a_json_file_is_a_saved_plan_and_anything_else_is_manifests() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "{}").unwrap();
+            path
+        };
+        assert!(is_saved_plan(&file("plan.json")));
+        assert!(is_saved_plan(&file("PLAN.JSON")));
+        assert!(!is_saved_plan(&file("plan.yaml")));
+        let folder = dir.path().join("manifests.json");
+        std::fs::create_dir(&folder).unwrap();
+        assert!(!is_saved_plan(&folder));
     }
 }

@@ -386,11 +386,7 @@ async fn prepare(
     outcome: &mut RunReport,
 ) -> Result<Prepared, Stop> {
     let target = &args.target;
-    let is_saved_plan = target.is_file()
-        && target
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if !is_saved_plan {
+    if !saved::is_saved_plan(target) {
         let manifests = load_manifests(target)?;
         check_rotations(rotations, &manifests)?;
         let answers = Arc::new(Answers::default());
