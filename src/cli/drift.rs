@@ -1,12 +1,6 @@
 //! `reconcile drift DIR`: the plan as a report for scheduled jobs: JSON (default) or Markdown
-//! on stdout, `--out FILE` for the JSON report, exit 2 on drift, 0 in sync, 1 on error.
-//!
-//! The report is the JSON plan (`render::json`, same code path as `plan`) with `format`
-//! `reconcile-drift/1`, a `status` and a `drift` flag, and `errors` entries that always carry
-//! a `message` (and a `kind`): `validation` (one per manifest problem, with its location),
-//! `connection` (the API cannot be reached, or no client), `credentials`, `notFound` (a
-//! project or hosting that does not exist), `refused`, `unknownScope` and `preflight` (the
-//! plan's own errors, with their address and field). A report goes out on every run, a failed one included, so a job can always parse it.
+//! on stdout, `--out FILE` for the JSON report, exit 2 on drift, 0 in sync, 1 on error. The
+//! report itself (`report::drift`) is data: this file plans, prints and writes it.
 //!
 //! | status       | drift   | exit | meaning                                                |
 //! |--------------|---------|------|--------------------------------------------------------|
@@ -24,17 +18,13 @@
 //! drifted.
 
 use super::client::ClientArgs;
-use super::plan::{explain_failure, make_plan, pretty_json, write_file, PlanFailure, Printer};
+use super::plan::{explain_failure, make_plan, pretty_json, write_file, PlanFailure};
 use super::{ExitStatus, GlobalArgs};
 use crate::live::ReadFailure;
-use crate::manifest::Diagnostics;
-use crate::plan::{render, Plan};
+use crate::report::drift::{self, Report};
+use crate::report::Printer;
 use clap::{Args, ValueEnum};
-use serde_json::{json, Map, Value};
 use std::path::PathBuf;
-
-/// The format version of a drift report.
-pub const DRIFT_REPORT_FORMAT: &str = "reconcile-drift/1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -60,13 +50,13 @@ pub struct DriftArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<ExitStatus> {
-    let printer = Printer::new(global);
+    let printer = Printer::new(global.no_color);
     let outcome = make_plan(global, &args.client, &args.dir, false, &printer).await;
     let report = match &outcome {
-        Ok(plan) => Report::of_plan(plan),
+        Ok(plan) => Report::of_plan(plan, &drift::now()),
         Err(PlanFailure::Invalid(diagnostics)) => {
             printer.diagnostics(diagnostics);
-            Report::failed(validation_errors(diagnostics))
+            Report::failed(drift::validation_errors(diagnostics), &drift::now())
         }
         Err(PlanFailure::Error(e)) => {
             printer.error(&chain(e), None);
@@ -74,7 +64,7 @@ pub async fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<ExitSta
             let kind = e
                 .downcast_ref::<ReadFailure>()
                 .map_or("connection", ReadFailure::kind);
-            Report::failed(vec![json!({ "kind": kind, "message": chain(e) })])
+            Report::failed(vec![drift::error(kind, chain(e))], &drift::now())
         }
     };
     let shown = match args.format {
@@ -86,181 +76,13 @@ pub async fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<ExitSta
         write_file(path, &pretty_json(&report.json))?;
         printer.progress(&format!("drift report saved to {}", path.display()));
     }
-    match report.status {
-        Status::InSync => Ok(ExitStatus::Success),
-        Status::Drift | Status::InProgress => Ok(ExitStatus::Changes),
-        Status::Incomplete | Status::Error => {
-            if let Ok(plan) = &outcome {
-                explain_failure(plan, &printer);
-            }
-            Ok(ExitStatus::Failure)
+    let status = report.exit_status();
+    if status == ExitStatus::Failure {
+        if let Ok(plan) = &outcome {
+            explain_failure(plan, &printer);
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    InSync,
-    Drift,
-    InProgress,
-    Incomplete,
-    Error,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::InSync => "inSync",
-            Status::Drift => "drift",
-            Status::InProgress => "inProgress",
-            Status::Incomplete => "incomplete",
-            Status::Error => "error",
-        }
-    }
-}
-
-/// A drift report: its status, its JSON form and its one-line summary.
-struct Report {
-    status: Status,
-    summary: String,
-    json: Value,
-}
-
-impl Report {
-    fn of_plan(plan: &Plan) -> Report {
-        let status = if !plan.errors.is_empty() {
-            Status::Error
-        } else if !plan.unknown.is_empty() {
-            Status::Incomplete
-        } else if plan.has_changes() {
-            Status::Drift
-        } else if !plan.in_progress.is_empty() {
-            Status::InProgress
-        } else {
-            Status::InSync
-        };
-        let summary = render::summary(plan);
-        let Value::Object(fields) = render::json(plan) else {
-            unreachable!("a plan renders as a JSON object")
-        };
-        let mut errors: Vec<Value> = plan
-            .unknown
-            .iter()
-            .map(|unknown| {
-                json!({
-                    "kind": "unknownScope",
-                    "message": format!("{} could not be read: {}", unknown.scope, unknown.reason),
-                    "scope": unknown.scope,
-                })
-            })
-            .collect();
-        for finding in &plan.errors {
-            errors.push(json!({
-                "kind": "preflight",
-                "message": format!("{} {}: {}", finding.address, finding.field, finding.message),
-                "address": finding.address,
-                "field": finding.field,
-            }));
-        }
-        let mut json = Map::new();
-        json.insert("format".into(), json!(DRIFT_REPORT_FORMAT));
-        json.insert("status".into(), json!(status.as_str()));
-        json.insert("drift".into(), json!(plan.has_changes()));
-        json.insert("checkedAt".into(), json!(now()));
-        for (key, value) in fields {
-            match key.as_str() {
-                "format" => {}
-                "errors" => {
-                    json.insert(key, Value::Array(std::mem::take(&mut errors)));
-                }
-                _ => {
-                    json.insert(key, value);
-                }
-            }
-        }
-        Report {
-            status,
-            summary,
-            json: Value::Object(json),
-        }
-    }
-
-    /// The report of a run that could not plan: no changes known, `drift: null`.
-    fn failed(errors: Vec<Value>) -> Report {
-        let summary = match errors.first().and_then(|e| e["message"].as_str()) {
-            Some(first) if errors.len() == 1 => format!("Drift check failed: {first}"),
-            _ => format!(
-                "Drift check failed: {} (see errors).",
-                render::plural(errors.len(), "error", "errors")
-            ),
-        };
-        let json = json!({
-            "format": DRIFT_REPORT_FORMAT,
-            "status": Status::Error.as_str(),
-            "drift": null,
-            "checkedAt": now(),
-            "summary": summary,
-            "counts": null,
-            "changes": [],
-            "unchanged": [],
-            "unmanaged": [],
-            "unknown": [],
-            "warnings": [],
-            "errors": errors,
-            "digests": {},
-        });
-        Report {
-            status: Status::Error,
-            summary,
-            json,
-        }
-    }
-
-    /// The Markdown report: a title saying the status, then the plan (or the errors).
-    fn markdown(&self, plan: Option<&Plan>) -> String {
-        let title = match self.status {
-            Status::InSync => "in sync",
-            Status::Drift => "drift detected",
-            Status::InProgress => "in progress, the API is still working on managed objects",
-            Status::Incomplete => "incomplete, some scopes could not be read",
-            Status::Error => "failed",
-        };
-        let mut out = format!("### reconcile drift: {title}\n\n");
-        match plan {
-            Some(plan) => out.push_str(&render::markdown(plan, false)),
-            None => {
-                out.push_str(&format!("**{}**\n", self.summary));
-                for error in self.json["errors"].as_array().into_iter().flatten() {
-                    let message = error["message"].as_str().unwrap_or_default();
-                    out.push_str(&format!("\n```\n{}\n```\n", message.replace("```", "'''")));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// One `validation` error per manifest problem, with its location.
-fn validation_errors(diagnostics: &Diagnostics) -> Vec<Value> {
-    let mut errors: Vec<Value> = diagnostics
-        .shown()
-        .iter()
-        .map(|d| {
-            json!({
-                "kind": "validation",
-                "message": d.to_string().lines().next().unwrap_or_default(),
-                "file": d.span.file,
-                "line": d.span.line,
-                "column": d.span.column,
-                "field": d.field,
-                "hint": d.hint,
-            })
-        })
-        .collect();
-    if let Some(more) = diagnostics.more() {
-        errors.push(json!({ "kind": "validation", "message": more }));
-    }
-    errors
+    Ok(status)
 }
 
 /// An error and its causes on one line: `cannot start ...: caused by ...`.
@@ -269,8 +91,4 @@ fn chain(e: &anyhow::Error) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ")
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }

@@ -7,22 +7,23 @@
 //!
 //! `--format json` and `--out` add `manifests` (the manifest path as given, which
 //! `reconcile apply plan.json` loads again), `prune` and `identity` (the endpoint, the
-//! application key or OAuth2 client, the account: `cli::identity`) to the JSON plan (see
-//! docs/apply.md).
+//! application key or OAuth2 client, the account: `apply::identity`) to the JSON plan
+//! (`apply::saved::to_json`; see docs/apply.md).
 //!
 //! Exit codes: 0 no changes (or changes without `--detailed-exitcode`), 2 changes (or managed
 //! objects still in progress) with `--detailed-exitcode`, 1 on an error, when the plan has errors (preflight) or when a scope
 //! could not be read (the plan is incomplete; it is still printed).
 
 use super::client::{connect, ClientArgs, Connection};
-use super::identity::{ApiIdentity, IDENTITY_KEY};
 use super::{ExitStatus, GlobalArgs};
+use crate::apply::identity::ApiIdentity;
+use crate::apply::saved;
 use crate::live::LiveState;
 use crate::manifest::{self, Diagnostics, ManifestSet};
 use crate::plan::{self, render, Plan, PlanOptions};
+use crate::report::{self, Printer};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,7 +70,7 @@ pub struct PlanArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    let printer = Printer::new(global);
+    let printer = Printer::new(global.no_color);
     let made = make_plan_on(global, &args.client, &args.dir, args.prune, &printer).await;
     let Made {
         connection,
@@ -90,32 +91,17 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
     } else {
         None
     };
-    let saved = saved_json(&plan, &args.dir, args.prune, identity.as_ref());
+    let saved = saved::to_json(&plan, &args.dir, args.prune, identity.as_ref());
     for unknown in crate::engine::passwords_unknown(
         &args.secrets_dir,
         connection.client.endpoint(),
         &manifests,
         &live,
     ) {
-        let what = if unknown.intent {
-            "an earlier run created it and stopped before storing its password: the next apply resets and stores it"
-        } else {
-            "to get one, run"
-        };
-        let command = format!(
-            "reconcile apply {} --rotate {}",
-            args.dir.display(),
-            unknown.address
-        );
-        printer.note(&format!(
-            "warning: {} exists and no password for it is stored in {}: {}",
-            unknown.address,
-            args.secrets_dir.display(),
-            if unknown.intent {
-                what.to_string()
-            } else {
-                format!("{what} {command}")
-            }
+        printer.note(&report::plan::password_warning(
+            &unknown,
+            &args.secrets_dir,
+            &args.dir,
         ));
     }
     let shown = match args.format {
@@ -137,75 +123,20 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitStat
     Ok(plan_status(&plan, args.detailed_exitcode, &printer))
 }
 
-/// The keys `--format json` and `--out` add to the JSON plan for `apply plan.json`: the
-/// manifest path it was made from, and whether it was made with `--prune`.
-pub(super) const MANIFESTS_KEY: &str = "manifests";
-pub(super) const PRUNE_KEY: &str = "prune";
-
-/// The JSON plan as `--format json` prints it and `--out` saves it: `render::json` plus
-/// `manifests` (the manifest path exactly as given to `plan`: a relative path is relative to
-/// the directory `plan` ran in, where `apply plan.json` must run too), `prune` and `identity`
-/// (the API and account it was made against, `cli::identity`), right after `counts`.
-fn saved_json(
-    plan: &Plan,
-    dir: &Path,
-    prune: bool,
-    identity: Option<&ApiIdentity>,
-) -> serde_json::Value {
-    let serde_json::Value::Object(fields) = render::json(plan) else {
-        unreachable!("a plan renders as a JSON object")
-    };
-    let mut out = serde_json::Map::new();
-    for (key, value) in fields {
-        let after = key == "counts";
-        out.insert(key, value);
-        if after {
-            out.insert(MANIFESTS_KEY.into(), dir.to_string_lossy().into());
-            out.insert(PRUNE_KEY.into(), prune.into());
-            if let Some(identity) = identity {
-                out.insert(
-                    IDENTITY_KEY.into(),
-                    serde_json::to_value(identity).expect("an identity serializes"),
-                );
-            }
-        }
-    }
-    serde_json::Value::Object(out)
-}
-
 /// The exit status of a printed plan; says on stderr why it is 1.
 fn plan_status(plan: &Plan, detailed_exitcode: bool, printer: &Printer) -> ExitStatus {
-    if explain_failure(plan, printer) {
-        ExitStatus::Failure
-    } else if plan.is_unsettled() && detailed_exitcode {
-        ExitStatus::Changes
-    } else {
-        ExitStatus::Success
-    }
+    explain_failure(plan, printer);
+    report::plan::exit_status(plan, detailed_exitcode)
 }
 
 /// Says on stderr why a plan cannot be trusted or applied (preflight errors, unknown scopes);
 /// true when there is such a reason, which makes the exit code 1.
 pub(super) fn explain_failure(plan: &Plan, printer: &Printer) -> bool {
-    if !plan.errors.is_empty() {
-        printer.error(
-            &format!(
-                "the plan cannot be applied: {}",
-                render::plural(plan.errors.len(), "error", "errors")
-            ),
-            Some("fix what the errors say, then plan again"),
-        );
+    let reasons = report::plan::failure_reasons(plan);
+    for (message, hint) in &reasons {
+        printer.error(message, Some(hint));
     }
-    if !plan.unknown.is_empty() {
-        printer.error(
-            &format!(
-                "the plan is incomplete: {} could not be read",
-                render::plural(plan.unknown.len(), "scope", "scopes")
-            ),
-            Some("nothing is planned there; plan again once the API answers (-v logs every call)"),
-        );
-    }
-    !plan.errors.is_empty() || !plan.unknown.is_empty()
+    !reasons.is_empty()
 }
 
 /// Why no plan could be made.
@@ -328,76 +259,4 @@ pub(super) fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::rename(&temporary, path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-/// The owner of the command's output: data on stdout (coloured only on a terminal, never with
-/// `--no-color` or `NO_COLOR`), progress, errors and hints on stderr.
-pub(super) struct Printer {
-    pub stdout_color: bool,
-    pub stderr_color: bool,
-    stderr_is_terminal: bool,
-}
-
-impl Printer {
-    pub fn new(global: &GlobalArgs) -> Printer {
-        use anstream::{AutoStream, ColorChoice};
-        let allowed = !global.no_color;
-        Printer {
-            stdout_color: allowed && AutoStream::choice(&std::io::stdout()) != ColorChoice::Never,
-            stderr_color: allowed && AutoStream::choice(&std::io::stderr()) != ColorChoice::Never,
-            stderr_is_terminal: std::io::stderr().is_terminal(),
-        }
-    }
-
-    /// The command's result, on stdout.
-    pub fn data(&self, text: &str) -> anyhow::Result<()> {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .context("cannot write to stdout")
-    }
-
-    /// A progress line on stderr, only on a terminal (CI logs keep the plan alone).
-    pub fn progress(&self, message: &str) {
-        if self.stderr_is_terminal {
-            eprintln!("{message}");
-        }
-    }
-
-    /// A line on stderr, terminal or not (apply's summary, what a CI log must keep).
-    pub fn note(&self, message: &str) {
-        eprintln!("{message}");
-    }
-
-    /// True when stderr is a terminal (live progress may be drawn there).
-    pub fn stderr_is_terminal(&self) -> bool {
-        self.stderr_is_terminal
-    }
-
-    /// `error: ...` and `hint: ...` on stderr.
-    pub fn error(&self, message: &str, hint: Option<&str>) {
-        use owo_colors::OwoColorize;
-        if self.stderr_color {
-            eprintln!("{} {message}", "error:".red().bold());
-        } else {
-            eprintln!("error: {message}");
-        }
-        if let Some(hint) = hint {
-            if self.stderr_color {
-                eprintln!("{} {hint}", "hint:".cyan());
-            } else {
-                eprintln!("hint: {hint}");
-            }
-        }
-    }
-
-    /// Manifest problems, underlined, then one summary line; nothing was read from the API.
-    pub fn diagnostics(&self, diagnostics: &Diagnostics) {
-        eprint!("{}", diagnostics.render(self.stderr_color));
-        self.error(
-            &format!("{}; nothing was read from the API", diagnostics.summary()),
-            None,
-        );
-    }
 }

@@ -37,7 +37,7 @@ mod waves;
 #[cfg(test)]
 mod tests;
 
-pub use digest::{live_digests, stale_keys};
+pub use digest::{digests, live_digests, stale, stale_keys, DigestKey, StaleKey};
 pub use model::*;
 
 use crate::live::{LiveScope, LiveState, Scope, ScopeState};

@@ -97,3 +97,50 @@ fn edits_additions_and_departures_make_a_plan_stale() {
         hosting/shop.cluster021.hosting.ovh.net/ssl
         ");
 }
+
+/// What `stale` names: every key read now is typed; a key only the saved plan has is typed when
+/// this run can name it (a scope's listings, an object the saved plan names by id), else kept as
+/// recorded. Nothing reads a key's text.
+#[test]
+fn keys_gone_since_the_plan_are_named_when_the_plan_or_a_scope_names_them() {
+    use crate::live::{Scope, ScopeState};
+    use crate::plan::{stale, StaleKey};
+    let manifests = everything();
+    let live = live_from_manifests(&manifests);
+    let mut edited = live.clone();
+    live_service_named(&mut edited, "orders-db").flavor = "db2-8".into();
+    // The saved plan updates orders-db, so it names the service by id (not its users).
+    let saved = plan(&manifests, &edited, &PlanOptions::default());
+    assert_eq!(saved.changes.len(), 1);
+    let mut later = edited.clone();
+    services_in(&mut later, PROJECT, "mongodb").clear();
+    later.scopes.insert(
+        Scope::Hosting {
+            hosting: "shop.cluster021.hosting.ovh.net".into(),
+        },
+        ScopeState::Unknown {
+            reason: "HTTP 503".into(),
+        },
+    );
+    let shown = stale(&saved, &later)
+        .iter()
+        .map(|key| match key {
+            StaleKey::Known(key) => format!("typed    {key}"),
+            StaleKey::Recorded(key) => format!("recorded {key}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!(shown, @r"
+        typed    database/p1/mongodb
+        typed    database/p1/mongodb/id-orders-db
+        typed    database/p1/mongodb/id-orders-db/user
+        recorded database/p1/mongodb/id-orders-db/user/id-orders-db-app
+        recorded database/p1/mongodb/id-orders-db/user/id-orders-db-builtin
+        typed    hosting/shop.cluster021.hosting.ovh.net/attachedDomain
+        recorded hosting/shop.cluster021.hosting.ovh.net/attachedDomain/shop.cluster021.hosting.ovh.net
+        recorded hosting/shop.cluster021.hosting.ovh.net/attachedDomain/www.shop.example
+        typed    hosting/shop.cluster021.hosting.ovh.net/database
+        recorded hosting/shop.cluster021.hosting.ovh.net/database/shopdb.mysql.db
+        typed    hosting/shop.cluster021.hosting.ovh.net/ssl
+        ");
+}

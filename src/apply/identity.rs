@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The key of the identity in a saved plan.
-pub(super) const IDENTITY_KEY: &str = "identity";
+pub const IDENTITY_KEY: &str = "identity";
 
 /// The API and the account a plan was made against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ApiIdentity {
+pub struct ApiIdentity {
     pub endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_key: Option<String>,
