@@ -35,16 +35,13 @@
 
 pub mod model;
 
-mod database;
-mod hosting;
-mod readiness;
-mod resume;
-mod schedule;
-mod secrets;
-mod stack;
-mod step;
+pub(crate) mod readiness;
+pub(crate) mod resume;
+pub(crate) mod schedule;
+pub(crate) mod secrets;
+pub(crate) mod step;
 
-pub use database::{passwords_unknown, rotate_command, PasswordUnknown};
+pub use crate::family::database::engine::{passwords_unknown, rotate_command, PasswordUnknown};
 pub use model::*;
 pub use secrets::{endpoint_key, intent, resource_dir, secrets_path, Intent};
 
@@ -121,7 +118,7 @@ pub async fn rotate(
     };
     let started = Instant::now();
     let mut step = step::Step::new(&run, &change);
-    let result = database::rotate(&mut step, live).await;
+    let result = crate::family::database::engine::rotate(&mut step, live).await;
     step.finish(started, result)
 }
 

@@ -10,7 +10,9 @@
 //! here; IP restriction entries are not waited for (see `database`).
 
 use super::step::{Step, StepResult, Work};
-use super::{database, hosting, stack};
+use crate::family::{
+    database::engine as database, hosting::engine as hosting, stack::engine as stack,
+};
 use crate::live::{LiveScope, LiveState, Scope, ScopeState, UsersState};
 use crate::manifest::model::{Address, ManifestSet, Spec};
 use crate::plan::{Action, Change, Plan};
@@ -70,7 +72,7 @@ fn database_busy(status: &str) -> bool {
 
 /// Hosting statuses on the way to `created`: the ones the hosting step waits through.
 fn hosting_busy(status: &str) -> bool {
-    super::hosting::ON_THE_WAY.contains(&status)
+    crate::family::hosting::engine::ON_THE_WAY.contains(&status)
 }
 
 use crate::family::database::username as username_key;

@@ -18,8 +18,11 @@
 //!   manifest names (read now, never logged, never reported).
 
 use super::readiness::{no_answer, Observation, Pacer, PollSchedule, ReadinessPoll, Slot};
-use super::{database, hosting, secrets, stack};
+use super::secrets;
 use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
+use crate::family::{
+    database::engine as database, hosting::engine as hosting, stack::engine as stack,
+};
 use crate::family::{stack::Call as StackCall, Id, Operation};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
 use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};

@@ -17,7 +17,7 @@
 
 use super::answers::Answers;
 use super::model::{LiveScope, LiveState, Scope, ScopeState, ANY_ENGINE};
-use super::{database, hosting, stack};
+use crate::family::{database::live as database, hosting::live as hosting, stack::live as stack};
 use crate::manifest::{ManifestSet, Spec};
 use crate::ovh::{Client, ErrorClass, OvhError, Redacted};
 use futures::future::join_all;

@@ -28,16 +28,16 @@
 //! service whose live `deletionProtection` is on is planned (under prune) with a warning: apply
 //! refuses it.
 
-use super::diff::{self, Fields, Rules};
-use super::normalise::{self, is_leaving};
-use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
-use super::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
 use crate::family::database::Call;
 use crate::family::Id;
 use crate::live::{LiveScope, LiveService, LiveUser, Scope, UsersState};
 use crate::manifest::model::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
 };
+use crate::plan::diff::{self, Fields, Rules};
+use crate::plan::normalise::{self, is_leaving};
+use crate::plan::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use crate::plan::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -265,7 +265,7 @@ impl<'a> ScopePlan<'a, '_> {
             Spec::DatabaseUser(spec) => Some(spec),
             _ => None,
         });
-        let users = super::duplicate_identities(
+        let users = crate::plan::duplicate_identities(
             &users,
             |u| format!("{}/{}", u.service, normalise::username(engine, &u.username)),
             "user",

@@ -19,12 +19,12 @@
 //! `nodes` changes simply claims another cluster (or creates one); the cluster it used to match
 //! becomes unmanaged (deleted under prune).
 
-use super::diff::{self, Fields, Rules};
-use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
-use super::{Action, Operation, Unmanaged};
 use crate::family::stack::Call;
 use crate::live::{LiveScope, LiveStack, Scope};
 use crate::manifest::model::{Address, Kind, ManagedStackMysqlSpec, Resource, Spec};
+use crate::plan::diff::{self, Fields, Rules};
+use crate::plan::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use crate::plan::{Action, Operation, Unmanaged};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,7 +125,7 @@ impl Family for Stacks {
         let (pinned, unpinned): (Vec<_>, Vec<_>) = manifests
             .into_iter()
             .partition(|(_, spec)| spec.id.is_some());
-        let pinned = super::duplicate_identities(
+        let pinned = crate::plan::duplicate_identities(
             &pinned,
             |s| s.id.map(|id| id.to_string()).unwrap_or_default(),
             "stack",

@@ -3,10 +3,10 @@
 //! A cluster has no name: which manifest stands for which cluster is the planner's rule
 //! (`plan::stack::claims`), and it needs every cluster, so the whole family is one scope.
 
-use super::fields::opt_u32;
-use super::model::{LiveScope, LiveStack};
-use super::read::{ReadError, Reader};
 use crate::family::stack::stack_path;
+use crate::live::fields::opt_u32;
+use crate::live::model::{LiveScope, LiveStack};
+use crate::live::read::{ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
 

@@ -13,13 +13,13 @@
 //! Ready: `GET /stackMysql/{id}` until `active` is true. Deleted: `GET /stackMysql/{id}` until
 //! 404.
 
-use super::readiness::{observe, Deadlines, Observation};
-use super::step::{get_if_present, Creation, Lookup, Step, StepEnd, StepResult};
+use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::step::{get_if_present, Creation, Lookup, Step, StepEnd, StepResult};
+use crate::family::stack::plan::{claimants, claims};
 use crate::family::stack::{stack_path, Call, STACKS_PATH};
 use crate::live::{mapping, LiveStack};
 use crate::manifest::model::{Address, ManagedStackMysqlSpec, ManifestSet, Spec};
 use crate::ovh::{Client, Method};
-use crate::plan::stack::{claimants, claims};
 use futures::future::try_join_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

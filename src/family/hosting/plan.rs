@@ -21,16 +21,16 @@
 //!   capability (`sqlPerso`, ...) is not compared: the live database does not show it.
 //!   Passwords are never compared; a create sends `"***"` in the plan.
 
-use super::diff::{self, Fields, Rules};
-use super::normalise::{self, is_leaving};
-use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
-use super::{Action, FieldChange, Operation, Unmanaged};
 use crate::family::hosting::Call;
 use crate::live::{LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, Scope};
 use crate::manifest::model::{
     ActiveOrNone, Address, HostingAttachedDomainSpec, HostingDatabaseSpec, HostingSslSpec, Kind,
     Resource, Spec,
 };
+use crate::plan::diff::{self, Fields, Rules};
+use crate::plan::normalise::{self, is_leaving};
+use crate::plan::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use crate::plan::{Action, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -142,7 +142,7 @@ impl ScopePlan<'_, '_> {
             Spec::HostingAttachedDomain(spec) => Some(spec),
             _ => None,
         });
-        let domains = super::duplicate_identities(
+        let domains = crate::plan::duplicate_identities(
             &domains,
             |d| normalise::domain(&d.domain),
             "domain",
@@ -274,7 +274,7 @@ impl ScopePlan<'_, '_> {
             _ => None,
         });
         let hosting = self.hosting.to_string();
-        let ssls = super::duplicate_identities(
+        let ssls = crate::plan::duplicate_identities(
             &ssls,
             |_| hosting.clone(),
             "the certificate of hosting",
@@ -376,7 +376,7 @@ impl ScopePlan<'_, '_> {
             Spec::HostingDatabase(spec) => Some(spec),
             _ => None,
         });
-        let databases = super::duplicate_identities(
+        let databases = crate::plan::duplicate_identities(
             &databases,
             |d| d.user.to_ascii_lowercase(),
             "database user",

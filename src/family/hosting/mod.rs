@@ -2,6 +2,10 @@
 //! their API paths (`/hosting/web/{hosting}/...`, with the tasks every write starts), and the
 //! domain rule.
 
+pub(crate) mod engine;
+pub(crate) mod live;
+pub(crate) mod plan;
+
 use super::segment;
 use serde_json::Value;
 

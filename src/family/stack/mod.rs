@@ -1,6 +1,10 @@
 //! RunAbove managed MySQL stacks (on RunAbove's API, `Client::runabove`): the calls, their
 //! paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `plan::stack::claims`.
 
+pub(crate) mod engine;
+pub(crate) mod live;
+pub(crate) mod plan;
+
 use super::segment;
 use serde_json::Value;
 

@@ -9,15 +9,15 @@
 //! `nodes`); storage is `storage.size` in GB, else the deprecated `disk.size`, and a size of 0
 //! (engines without configurable disk) is `None`.
 
-use super::fields::{opt_bool, opt_string, opt_u32, size_in_gb, string, strings};
-use super::model::{
-    Catalogue, LiveIpRestriction, LiveScope, LiveService, LiveUser, Offer, UsersState,
-};
-use super::read::{ReadError, Reader};
 use crate::family::database::{
     availability_path, index_entry_path, index_path, service_path, services_path, user_path,
     users_path,
 };
+use crate::live::fields::{opt_bool, opt_string, opt_u32, size_in_gb, string, strings};
+use crate::live::model::{
+    Catalogue, LiveIpRestriction, LiveScope, LiveService, LiveUser, Offer, UsersState,
+};
+use crate::live::read::{ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -5,6 +5,10 @@
 //! project's index of every engine's services (`.../database/service`) and the catalogue
 //! (`.../database/availability`).
 
+pub(crate) mod engine;
+pub(crate) mod live;
+pub(crate) mod plan;
+
 use super::{segment, Id};
 use serde_json::Value;
 
