@@ -22,8 +22,9 @@
 //!   its family's `execute`; the create-once, busy-write and delete building blocks; ids made
 //!   earlier in the run (`family::Id::Created`); secrets into bodies;
 //! - `readiness`: `ReadinessPoll` (adaptive schedule, per-kind deadline cut by `--timeout`);
-//! - one file per API family saying how to find, issue and wait: `database`, `hosting`, `stack`
-//!   (their calls, paths and identity rules are in `crate::family`);
+//! - `resume`: the waits for objects an earlier run left on their way (`Family::resume`);
+//! - each API family says how to find, issue and wait in its folder
+//!   (`family::<family>::engine`), with its calls, paths and identity rules (`crate::family`);
 //! - `secrets`: the sink (`{Kind}-{name}.json`, `0600`, atomic) and the manifest secrets;
 //! - `model`: what the engine is given and reports.
 //!

@@ -7,8 +7,9 @@
 //! - `read`: `scopes` (what the manifests touch) and `read` (all of it, bounded and counted);
 //! - `answers`: one apply run's answers by path, so the verification read asks only for what
 //!   the run changed;
-//! - one file per family: `database` (services, users, catalogue), `hosting`, `stack`, each
-//!   with its pure mapping from API answers to `Live*` values.
+//! - each family's read lives in its folder (`family::<family>::live`: the read of one scope
+//!   and its pure mapping from API answers to `Live*` values), reached through
+//!   `family::Family::read_scope`; `mapping` re-exports the mappings.
 
 pub mod answers;
 pub(crate) mod fields;

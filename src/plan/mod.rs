@@ -2,7 +2,7 @@
 //! Pure: no IO, deterministic (sorted maps, stable order). The same code path serves plan,
 //! drift and apply.
 //!
-//! `plan()` knows no kind. Each API family sits behind `Family` (`database`: services, their
+//! `plan()` knows no kind. Each API family sits behind `family::Family` (`database`: services, their
 //! IP list and users; `hosting`: attached domains, SSL, hosting databases; `stack`: managed
 //! MySQL stacks): the family says which scope a resource lives in and plans one known scope
 //! (identity, `normalise` to a `diff::Fields` map, `diff::diff`, the calls). `plan()` routes
@@ -28,16 +28,17 @@ pub(crate) mod diff;
 mod digest;
 pub(crate) mod normalise;
 pub(crate) use normalise::HOSTING_ON_THE_WAY;
-mod preflight;
 mod waves;
 
 #[cfg(test)]
 mod tests;
 
+pub(crate) use digest::Digests;
 pub use digest::{live_digests, stale_keys};
 pub use model::*;
 
-use crate::live::{LiveScope, LiveState, Scope, ScopeState};
+use crate::family::FAMILIES;
+use crate::live::{LiveState, Scope, ScopeState};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource};
 use std::collections::BTreeMap;
 
@@ -85,40 +86,12 @@ pub fn plan(manifests: &ManifestSet, live: &LiveState, options: &PlanOptions) ->
             }
         }
     }
-    preflight::check(&ctx, &mut draft);
+    for family in FAMILIES {
+        family.preflight(&ctx, &mut draft);
+    }
     let digests = digest::live_digests(live);
     waves::finish(draft, digests)
 }
-
-/// One API family: the kinds it plans, where they live, and how one known scope is planned.
-pub(crate) trait Family: Sync {
-    fn kinds(&self) -> &'static [Kind];
-
-    /// True for the scopes of this family.
-    fn owns(&self, scope: &Scope) -> bool;
-
-    /// The scope `resource` lives in; an error finding when it cannot be placed (a reference
-    /// validation should have caught).
-    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding>;
-
-    /// Plans `resources` (all of this family, all in `scope`) against the scope's live objects:
-    /// identity, diff, calls, and the live objects no manifest names (unmanaged, or deleted
-    /// under prune).
-    fn plan_scope(
-        &self,
-        scope: &Scope,
-        live: &LiveScope,
-        resources: &[&Resource],
-        ctx: &Context,
-        out: &mut Draft,
-    );
-}
-
-const FAMILIES: &[&dyn Family] = &[
-    &crate::family::database::plan::Databases,
-    &crate::family::hosting::plan::Hostings,
-    &crate::family::stack::plan::Stacks,
-];
 
 /// What every family reads.
 pub(crate) struct Context<'a> {

@@ -29,12 +29,10 @@ use crate::manifest::model::{
 };
 use crate::plan::diff::{self, Fields, Rules};
 use crate::plan::normalise::{self, is_leaving};
-use crate::plan::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use crate::plan::{action_for, change, of_kind, Context, Digests, Draft, Finding};
 use crate::plan::{Action, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-pub struct Hostings;
 
 const DOMAIN_RULES: Rules = Rules {
     forcing: &[],
@@ -51,63 +49,83 @@ const DATABASE_RULES: Rules = Rules {
     owned: &[],
 };
 
-impl Family for Hostings {
-    fn kinds(&self) -> &'static [Kind] {
-        &[
-            Kind::HostingAttachedDomain,
-            Kind::HostingSsl,
-            Kind::HostingDatabase,
-        ]
+pub(super) fn scope_of(resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+    let hosting = match &resource.spec {
+        Spec::HostingAttachedDomain(spec) => &spec.hosting,
+        Spec::HostingSsl(spec) => &spec.hosting,
+        Spec::HostingDatabase(spec) => &spec.hosting,
+        _ => unreachable!("only hosting kinds are routed here"),
+    };
+    match ctx.hosting(hosting) {
+        Some(hosting) => Ok(Scope::Hosting { hosting }),
+        None => Err(Finding {
+            address: resource.address.clone(),
+            field: "spec.hosting".into(),
+            message: "no hosting: set spec.hosting or `hosting` in reconcile.yaml".into(),
+        }),
     }
+}
 
-    fn owns(&self, scope: &Scope) -> bool {
-        matches!(scope, Scope::Hosting { .. })
+pub(super) fn plan_scope(
+    scope: &Scope,
+    live: &LiveScope,
+    resources: &[&Resource],
+    ctx: &Context,
+    out: &mut Draft,
+) {
+    let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
+        let affected = resources.iter().map(|r| r.address.clone()).collect();
+        out.unknown(
+            scope.clone(),
+            "the live state read is not a hosting".into(),
+            affected,
+        );
+        return;
+    };
+    let mut plan = ScopePlan {
+        scope,
+        hosting,
+        live,
+        ctx,
+        out,
+    };
+    let covered_by_ssl = plan.domains(resources);
+    plan.ssl(resources, covered_by_ssl);
+    plan.databases(resources);
+}
+
+/// The digests of a hosting scope (`plan::digest`): attached domains, SSL, databases.
+pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
+    let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
+        return;
+    };
+    let prefix = format!("hosting/{hosting}");
+    let domains: Vec<_> = live
+        .attached_domains
+        .iter()
+        .filter(|d| !is_leaving(&d.status))
+        .collect();
+    let key = format!("{prefix}/attachedDomain");
+    out.listing(&key, domains.iter().map(|d| d.domain.as_str()));
+    for domain in domains {
+        out.object(format!("{key}/{}", domain.domain), domain);
     }
-
-    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
-        let hosting = match &resource.spec {
-            Spec::HostingAttachedDomain(spec) => &spec.hosting,
-            Spec::HostingSsl(spec) => &spec.hosting,
-            Spec::HostingDatabase(spec) => &spec.hosting,
-            _ => unreachable!("only hosting kinds are routed here"),
-        };
-        match ctx.hosting(hosting) {
-            Some(hosting) => Ok(Scope::Hosting { hosting }),
-            None => Err(Finding {
-                address: resource.address.clone(),
-                field: "spec.hosting".into(),
-                message: "no hosting: set spec.hosting or `hosting` in reconcile.yaml".into(),
-            }),
-        }
-    }
-
-    fn plan_scope(
-        &self,
-        scope: &Scope,
-        live: &LiveScope,
-        resources: &[&Resource],
-        ctx: &Context,
-        out: &mut Draft,
-    ) {
-        let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
-            let affected = resources.iter().map(|r| r.address.clone()).collect();
-            out.unknown(
-                scope.clone(),
-                "the live state read is not a hosting".into(),
-                affected,
-            );
-            return;
-        };
-        let mut plan = ScopePlan {
-            scope,
-            hosting,
-            live,
-            ctx,
-            out,
-        };
-        let covered_by_ssl = plan.domains(resources);
-        plan.ssl(resources, covered_by_ssl);
-        plan.databases(resources);
+    let ssl = live.ssl.as_ref().filter(|s| !is_leaving(&s.status));
+    let ssl = ssl.map(|ssl| {
+        let mut ssl = ssl.clone();
+        ssl.domains.sort();
+        ssl
+    });
+    out.object(format!("{prefix}/ssl"), &ssl);
+    let databases: Vec<_> = live
+        .databases
+        .iter()
+        .filter(|d| !is_leaving(&d.status))
+        .collect();
+    let key = format!("{prefix}/database");
+    out.listing(&key, databases.iter().map(|d| d.name.as_str()));
+    for database in databases {
+        out.object(format!("{key}/{}", database.name), database);
     }
 }
 

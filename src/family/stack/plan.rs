@@ -23,12 +23,10 @@ use crate::family::stack::Call;
 use crate::live::{LiveScope, LiveStack, Scope};
 use crate::manifest::model::{Address, Kind, ManagedStackMysqlSpec, Resource, Spec};
 use crate::plan::diff::{self, Fields, Rules};
-use crate::plan::{action_for, change, of_kind, Context, Draft, Family, Finding};
+use crate::plan::{action_for, change, of_kind, Context, Digests, Draft, Finding};
 use crate::plan::{Action, Operation, Unmanaged};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-pub struct Stacks;
 
 const RULES: Rules = Rules {
     forcing: &["spec.nodes"],
@@ -91,131 +89,131 @@ pub(crate) fn body(spec: &ManagedStackMysqlSpec) -> Option<Value> {
     spec.nodes.map(|nodes| json!({ "nodes": nodes }))
 }
 
-impl Family for Stacks {
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::ManagedStackMysql]
-    }
+pub(super) fn scope_of(_: &Resource, _: &Context) -> Result<Scope, Finding> {
+    Ok(Scope::StackMysql)
+}
 
-    fn owns(&self, scope: &Scope) -> bool {
-        matches!(scope, Scope::StackMysql)
-    }
+pub(super) fn plan_scope(
+    scope: &Scope,
+    live: &LiveScope,
+    resources: &[&Resource],
+    ctx: &Context,
+    out: &mut Draft,
+) {
+    let LiveScope::StackMysql { stacks } = live else {
+        let affected = resources.iter().map(|r| r.address.clone()).collect();
+        let reason = "the live state read is not a stack listing".into();
+        out.unknown(scope.clone(), reason, affected);
+        return;
+    };
+    let manifests = of_kind(resources, |s| match s {
+        Spec::ManagedStackMysql(spec) => Some(spec),
+        _ => None,
+    });
+    let (pinned, unpinned): (Vec<_>, Vec<_>) = manifests
+        .into_iter()
+        .partition(|(_, spec)| spec.id.is_some());
+    let pinned = crate::plan::duplicate_identities(
+        &pinned,
+        |s| s.id.map(|id| id.to_string()).unwrap_or_default(),
+        "stack",
+        "spec.id",
+        scope,
+        out,
+    );
+    let mut all: Vec<_> = pinned.into_iter().chain(unpinned).collect();
+    all.sort_by(|a, b| a.0.address.cmp(&b.0.address));
+    let claimants: Vec<_> = all.iter().map(|(r, spec)| (&r.address, *spec)).collect();
+    let mut claimed = BTreeSet::new();
+    let found = claims(stacks, &claimants, &mut claimed);
 
-    fn scope_of(&self, _: &Resource, _: &Context) -> Result<Scope, Finding> {
-        Ok(Scope::StackMysql)
-    }
-
-    fn plan_scope(
-        &self,
-        scope: &Scope,
-        live: &LiveScope,
-        resources: &[&Resource],
-        ctx: &Context,
-        out: &mut Draft,
-    ) {
-        let LiveScope::StackMysql { stacks } = live else {
-            let affected = resources.iter().map(|r| r.address.clone()).collect();
-            let reason = "the live state read is not a stack listing".into();
-            out.unknown(scope.clone(), reason, affected);
-            return;
-        };
-        let manifests = of_kind(resources, |s| match s {
-            Spec::ManagedStackMysql(spec) => Some(spec),
-            _ => None,
-        });
-        let (pinned, unpinned): (Vec<_>, Vec<_>) = manifests
-            .into_iter()
-            .partition(|(_, spec)| spec.id.is_some());
-        let pinned = crate::plan::duplicate_identities(
-            &pinned,
-            |s| s.id.map(|id| id.to_string()).unwrap_or_default(),
-            "stack",
-            "spec.id",
-            scope,
-            out,
-        );
-        let mut all: Vec<_> = pinned.into_iter().chain(unpinned).collect();
-        all.sort_by(|a, b| a.0.address.cmp(&b.0.address));
-        let claimants: Vec<_> = all.iter().map(|(r, spec)| (&r.address, *spec)).collect();
-        let mut claimed = BTreeSet::new();
-        let found = claims(stacks, &claimants, &mut claimed);
-
-        for (resource, spec) in &all {
-            let address = &resource.address;
-            let pin = spec.id.map(|id| id.to_string());
-            match found.get(address) {
-                Some(live) if pin.as_deref() == Some(live.id.as_str()) => {
-                    let fields = diff::diff(&live_fields(live), &desired(spec), &RULES);
-                    match action_for(&fields) {
-                        None => settled(out, address, live),
-                        Some(action) => {
-                            let calls = vec![
-                                Operation::Stack(Call::Delete {
-                                    id: live.id.clone(),
-                                }),
-                                Operation::Stack(Call::Create { body: body(spec) }),
-                            ];
-                            let id = Some(live.id.clone());
-                            out.changes
-                                .push(change(address, action, fields, calls, id, vec![]));
-                        }
+    for (resource, spec) in &all {
+        let address = &resource.address;
+        let pin = spec.id.map(|id| id.to_string());
+        match found.get(address) {
+            Some(live) if pin.as_deref() == Some(live.id.as_str()) => {
+                let fields = diff::diff(&live_fields(live), &desired(spec), &RULES);
+                match action_for(&fields) {
+                    None => settled(out, address, live),
+                    Some(action) => {
+                        let calls = vec![
+                            Operation::Stack(Call::Delete {
+                                id: live.id.clone(),
+                            }),
+                            Operation::Stack(Call::Create { body: body(spec) }),
+                        ];
+                        let id = Some(live.id.clone());
+                        out.changes
+                            .push(change(address, action, fields, calls, id, vec![]));
                     }
-                }
-                Some(live) => {
-                    if let Some(pin) = &pin {
-                        out.warning(
-                            address,
-                            "spec.id",
-                            format!(
-                                "stack {pin} does not exist; matched stack {} (same node count): set spec.id to it",
-                                live.id
-                            ),
-                        );
-                    }
-                    settled(out, address, live);
-                }
-                None => {
-                    if let Some(pin) = &pin {
-                        out.warning(
-                            address,
-                            "spec.id",
-                            format!("stack {pin} does not exist; a new stack will be created: set spec.id to its id afterwards"),
-                        );
-                    }
-                    let calls = vec![Operation::Stack(Call::Create { body: body(spec) })];
-                    let fields = diff::created(&desired(spec));
-                    out.changes
-                        .push(change(address, Action::Create, fields, calls, None, vec![]));
                 }
             }
+            Some(live) => {
+                if let Some(pin) = &pin {
+                    out.warning(
+                        address,
+                        "spec.id",
+                        format!(
+                            "stack {pin} does not exist; matched stack {} (same node count): set spec.id to it",
+                            live.id
+                        ),
+                    );
+                }
+                settled(out, address, live);
+            }
+            None => {
+                if let Some(pin) = &pin {
+                    out.warning(
+                        address,
+                        "spec.id",
+                        format!("stack {pin} does not exist; a new stack will be created: set spec.id to its id afterwards"),
+                    );
+                }
+                let calls = vec![Operation::Stack(Call::Create { body: body(spec) })];
+                let fields = diff::created(&desired(spec));
+                out.changes
+                    .push(change(address, Action::Create, fields, calls, None, vec![]));
+            }
         }
+    }
 
-        // Unclaimed clusters.
-        for live in stacks.iter().filter(|s| !claimed.contains(&s.id)) {
-            let address = Address {
-                kind: Kind::ManagedStackMysql,
-                name: live.id.clone(),
-            };
-            let object = Unmanaged {
-                kind: Kind::ManagedStackMysql,
-                scope: scope.clone(),
+    // Unclaimed clusters.
+    for live in stacks.iter().filter(|s| !claimed.contains(&s.id)) {
+        let address = Address {
+            kind: Kind::ManagedStackMysql,
+            name: live.id.clone(),
+        };
+        let object = Unmanaged {
+            kind: Kind::ManagedStackMysql,
+            scope: scope.clone(),
+            id: live.id.clone(),
+            label: format!("mysql cluster of {} nodes", live.nodes),
+        };
+        out.unmanaged(ctx, object, |reason| {
+            let calls = vec![Operation::Stack(Call::Delete {
                 id: live.id.clone(),
-                label: format!("mysql cluster of {} nodes", live.nodes),
-            };
-            out.unmanaged(ctx, object, |reason| {
-                let calls = vec![Operation::Stack(Call::Delete {
-                    id: live.id.clone(),
-                })];
-                let id = Some(live.id.clone());
-                change(
-                    &address,
-                    Action::Delete { reason },
-                    vec![],
-                    calls,
-                    id,
-                    vec![],
-                )
-            });
-        }
+            })];
+            let id = Some(live.id.clone());
+            change(
+                &address,
+                Action::Delete { reason },
+                vec![],
+                calls,
+                id,
+                vec![],
+            )
+        });
+    }
+}
+
+/// The digests of the stacks' scope (`plan::digest`): every cluster.
+pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
+    let (Scope::StackMysql, LiveScope::StackMysql { stacks }) = (scope, live) else {
+        return;
+    };
+    out.listing("stackMysql", stacks.iter().map(|s| s.id.as_str()));
+    for stack in stacks {
+        out.object(format!("stackMysql/{}", stack.id), stack);
     }
 }
 
