@@ -1,6 +1,15 @@
-//! The API families, one file each (`database`: Public Cloud Databases; `hosting`: Web
-//! Hosting; `stack`: RunAbove managed MySQL), each owning three things the rest of the code
-//! used to spell out on its own:
+//! The API families, one folder each (`database`: Public Cloud Databases; `hosting`: Web
+//! Hosting; `stack`: RunAbove managed MySQL), and this file: the registry (`FAMILIES`), the
+//! contract the generic layers call (`Family`), and the enums with one variant per family
+//! (`Scope`, `LiveScope`, `Operation`, `Resume`) with their dispatching matches, the only
+//! matches on families outside their folders (see docs/ARCHITECTURE.md, "API families").
+//!
+//! A family's folder holds everything about it: `mod.rs` (its calls, paths, identity rules and
+//! `impl Family`), `spec` (its manifest kinds' specs), `model` (its `Live*` types), `live` (the
+//! read of one scope), `plan` (placing, planning and digesting a scope), `engine` (executing
+//! its calls, lookups, readiness), `resume` (waiting for what an earlier run left on its way).
+//!
+//! Each family owns, among the rest, three things the code used to spell out in many places:
 //! - its **typed operations**: an enum of the calls a plan lists and the engine executes, each
 //!   variant carrying the ids it acts on (`Id::Created` where the id is made earlier in the
 //!   run) and the identity of what it creates (a service's description, a username, a domain);
@@ -18,7 +27,7 @@
 //!
 //! Adding an operation: a variant in the family's `Call` (with its `method`, `path`, `body`
 //! arms and a line in the family's rendering test), the planner building it, and the arm in
-//! the family's `engine::*::execute`.
+//! the family's `engine::execute`.
 
 pub mod database;
 pub mod hosting;

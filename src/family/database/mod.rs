@@ -1,5 +1,6 @@
 //! Public Cloud Databases: the calls on services (with their whole `ipRestrictions` list) and
-//! users, their API paths, and the username rule.
+//! users, their API paths, the username rule, and `Databases`, the family behind the contract
+//! (`DatabaseService` and `DatabaseUser`; one scope per project and engine).
 //!
 //! Paths: `/cloud/project/{project}/database/{engine}[/{service}[/user[/{user}]]]`, the
 //! project's index of every engine's services (`.../database/service`) and the catalogue
@@ -11,6 +12,7 @@ pub mod model;
 pub(crate) mod plan;
 mod preflight;
 pub(crate) mod resume;
+pub mod spec;
 
 use super::Family;
 use super::{segment, Id};

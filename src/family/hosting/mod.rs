@@ -1,12 +1,14 @@
 //! Web Hosting: the calls on a hosting's attached domains, SSL certificate and databases,
 //! their API paths (`/hosting/web/{hosting}/...`, with the tasks every write starts), and the
-//! domain rule.
+//! domain rule, and `Hostings`, the family behind the contract (`HostingAttachedDomain`,
+//! `HostingSsl`, `HostingDatabase`; one scope per hosting).
 
 pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
 pub(crate) mod plan;
 pub(crate) mod resume;
+pub mod spec;
 
 use super::segment;
 use super::Family;

@@ -6,6 +6,7 @@ pub(crate) mod live;
 pub mod model;
 pub(crate) mod plan;
 pub(crate) mod resume;
+pub mod spec;
 
 /// The identity rule: which live cluster each manifest stands for (plan, engine and resume).
 pub(crate) use plan::{claimants, claims};
