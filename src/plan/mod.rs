@@ -31,7 +31,7 @@ pub(crate) use normalise::HOSTING_ON_THE_WAY;
 mod waves;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub(crate) use digest::Digests;
 pub use digest::{live_digests, stale_keys};

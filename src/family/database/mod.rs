@@ -10,7 +10,11 @@ pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
 pub(crate) mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod preflight;
+#[cfg(test)]
+mod preflight_tests;
 pub(crate) mod resume;
 pub mod spec;
 

@@ -7,6 +7,8 @@ pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
 pub(crate) mod plan;
+#[cfg(test)]
+mod plan_tests;
 pub(crate) mod resume;
 pub mod spec;
 
