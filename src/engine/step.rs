@@ -21,7 +21,7 @@ use super::readiness::{no_answer, Observation, Pacer, PollSchedule, ReadinessPol
 use super::secrets;
 use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
 use crate::family::Id;
-use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource};
 use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};
 use crate::plan::{Change, Plan};
 use futures::future::BoxFuture;
@@ -472,16 +472,13 @@ impl<'r, 'a> Step<'r, 'a> {
     }
 
     /// The waits expected to last as long as this step's in `phase`: the same kind, action and
-    /// phase, and for a database service the same engine, plan, flavor and node count (what a
-    /// cluster's build time depends on).
+    /// phase, and what the family says the wait depends on (`Family::wait_shape`: for a
+    /// database service the engine, plan, flavor and node count).
     fn wait_class(&self, phase: &str) -> String {
-        let shape = match self.resource.map(|r| &r.spec) {
-            Some(Spec::DatabaseService(s)) => format!(
-                " {} {} {} x{}",
-                s.engine, s.plan, s.nodes.flavor, s.nodes.count
-            ),
-            _ => String::new(),
-        };
+        let shape = self
+            .resource
+            .map(|r| crate::family::of_kind(r.address.kind).wait_shape(&r.spec))
+            .unwrap_or_default();
         let action = if self.resumed {
             "resume"
         } else {

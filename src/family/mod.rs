@@ -43,7 +43,7 @@ pub(crate) use crate::ovh::path_segment as segment;
 use crate::engine::step::{Step, StepEnd, StepResult};
 use crate::live::read::{ReadError, Reader};
 use crate::live::LiveState;
-use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
 use crate::ovh::Client;
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
@@ -100,6 +100,18 @@ pub(crate) trait Family: Sync {
 
     /// The digests of one known scope's objects and listings (`plan::digest`'s keys).
     fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests);
+
+    /// The manifest secret behind a body field the plan shows redacted (`"***"`), which the
+    /// engine reads when it sends the call.
+    fn secret_ref<'s>(&self, _spec: &'s Spec, _key: &str) -> Option<&'s SecretRef> {
+        None
+    }
+
+    /// What, besides kind, action and phase, a wait's length depends on (` ENGINE PLAN FLAVOR
+    /// xN` for a database service): waits of one shape learn their length together.
+    fn wait_shape(&self, _spec: &Spec) -> String {
+        String::new()
+    }
 
     /// The client its calls go to (OVH's unless the family lives on another API).
     fn client<'c>(&self, client: &'c Client) -> &'c Client {

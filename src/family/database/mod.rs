@@ -289,6 +289,16 @@ impl Family for Databases {
         plan::digest(scope, live, out)
     }
 
+    fn wait_shape(&self, spec: &Spec) -> String {
+        match spec {
+            Spec::DatabaseService(s) => format!(
+                " {} {} {} x{}",
+                s.engine, s.plan, s.nodes.flavor, s.nodes.count
+            ),
+            _ => String::new(),
+        }
+    }
+
     fn resume(
         &self,
         address: &Address,

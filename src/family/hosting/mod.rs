@@ -16,7 +16,7 @@ use super::segment;
 use super::Family;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope};
-use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -233,6 +233,16 @@ impl Family for Hostings {
 
     fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
         plan::digest(scope, live, out)
+    }
+
+    fn secret_ref<'s>(&self, spec: &'s Spec, key: &str) -> Option<&'s SecretRef> {
+        match (spec, key) {
+            (Spec::HostingDatabase(db), "password") => Some(&db.password),
+            (Spec::HostingSsl(ssl), "certificate") => ssl.certificate.as_ref(),
+            (Spec::HostingSsl(ssl), "key") => ssl.key.as_ref(),
+            (Spec::HostingSsl(ssl), "chain") => ssl.chain.as_ref(),
+            _ => None,
+        }
     }
 
     fn resume(
