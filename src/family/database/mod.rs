@@ -9,6 +9,7 @@
 pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
+pub(crate) mod normalise;
 pub(crate) mod plan;
 #[cfg(test)]
 mod plan_tests;

@@ -28,6 +28,7 @@
 //! service whose live `deletionProtection` is on is planned (under prune) with a warning: apply
 //! refuses it.
 
+use super::normalise::{self, is_leaving};
 use crate::family::database::Call;
 use crate::family::Id;
 use crate::live::{LiveScope, LiveService, LiveUser, Scope, UsersState};
@@ -35,7 +36,6 @@ use crate::manifest::model::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
 };
 use crate::plan::diff::{self, Fields, Rules};
-use crate::plan::normalise::{self, is_leaving};
 use crate::plan::{action_for, change, of_kind, Context, Digests, Draft, Finding};
 use crate::plan::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};

@@ -21,6 +21,7 @@
 //!   capability (`sqlPerso`, ...) is not compared: the live database does not show it.
 //!   Passwords are never compared; a create sends `"***"` in the plan.
 
+use super::normalise::{self, is_leaving};
 use crate::family::hosting::Call;
 use crate::live::{LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, Scope};
 use crate::manifest::model::{
@@ -28,7 +29,6 @@ use crate::manifest::model::{
     Resource, Spec,
 };
 use crate::plan::diff::{self, Fields, Rules};
-use crate::plan::normalise::{self, is_leaving};
 use crate::plan::{action_for, change, of_kind, Context, Digests, Draft, Finding};
 use crate::plan::{Action, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
