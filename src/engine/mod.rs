@@ -22,8 +22,9 @@
 //!   its family's `execute`; the create-once, busy-write and delete building blocks; ids made
 //!   earlier in the run (`family::Id::Created`); secrets into bodies;
 //! - `readiness`: `ReadinessPoll` (adaptive schedule, per-kind deadline cut by `--timeout`);
-//! - one file per API family saying how to find, issue and wait: `database`, `hosting`, `stack`
-//!   (their calls, paths and identity rules are in `crate::family`);
+//! - `resume`: the waits for objects an earlier run left on their way (`Family::resume`);
+//! - each API family says how to find, issue and wait in its folder
+//!   (`family::<family>::engine`), with its calls, paths and identity rules (`crate::family`);
 //! - `secrets`: the sink (`{Kind}-{name}.json`, `0600`, atomic) and the manifest secrets;
 //! - `model`: what the engine is given and reports.
 //!
@@ -35,16 +36,13 @@
 
 pub mod model;
 
-mod database;
-mod hosting;
-mod readiness;
-mod resume;
-mod schedule;
-mod secrets;
-mod stack;
-mod step;
+pub(crate) mod readiness;
+pub(crate) mod resume;
+pub(crate) mod schedule;
+pub(crate) mod secrets;
+pub(crate) mod step;
 
-pub use database::{passwords_unknown, rotate_command, PasswordUnknown};
+pub use crate::family::database::engine::{passwords_unknown, rotate_command, PasswordUnknown};
 pub use model::*;
 pub use secrets::{endpoint_key, intent, resource_dir, secrets_path, Intent};
 
@@ -121,7 +119,7 @@ pub async fn rotate(
     };
     let started = Instant::now();
     let mut step = step::Step::new(&run, &change);
-    let result = database::rotate(&mut step, live).await;
+    let result = crate::family::database::engine::rotate(&mut step, live).await;
     step.finish(started, result)
 }
 

@@ -97,15 +97,10 @@ fn legacy_path(dir: &Path, address: &Address) -> PathBuf {
     dir.join(format!("{}-{}.json", address.kind, address.name))
 }
 
-/// The manifest secret behind a redacted body field (`"***"` in the plan).
+/// The manifest secret behind a redacted body field (`"***"` in the plan): the family's
+/// (`Family::secret_ref`).
 pub(crate) fn secret_ref<'s>(spec: &'s Spec, key: &str) -> Option<&'s SecretRef> {
-    match (spec, key) {
-        (Spec::HostingDatabase(db), "password") => Some(&db.password),
-        (Spec::HostingSsl(ssl), "certificate") => ssl.certificate.as_ref(),
-        (Spec::HostingSsl(ssl), "key") => ssl.key.as_ref(),
-        (Spec::HostingSsl(ssl), "chain") => ssl.chain.as_ref(),
-        _ => None,
-    }
+    crate::family::of_kind(spec.kind()).secret_ref(spec, key)
 }
 
 /// What the sink records for a database user.

@@ -18,10 +18,10 @@
 //!   manifest names (read now, never logged, never reported).
 
 use super::readiness::{no_answer, Observation, Pacer, PollSchedule, ReadinessPoll, Slot};
-use super::{database, hosting, secrets, stack};
+use super::secrets;
 use super::{ExecuteOptions, Progress, StepOutcome, StepReport};
-use crate::family::{stack::Call as StackCall, Id, Operation};
-use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::family::Id;
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource};
 use crate::ovh::{redact::MASK, ApiResponse, Client, Method, OvhError};
 use crate::plan::{Change, Plan};
 use futures::future::BoxFuture;
@@ -274,17 +274,7 @@ impl<'a> Run<'a> {
         env: &'a (dyn Fn(&str) -> Option<String> + Sync),
         progress: &'a dyn Progress,
     ) -> Self {
-        let stack_creates = plan
-            .changes
-            .iter()
-            .filter(|c| c.address.kind == Kind::ManagedStackMysql)
-            .filter(|c| {
-                c.calls
-                    .iter()
-                    .any(|call| matches!(call, Operation::Stack(StackCall::Create { .. })))
-            })
-            .map(|c| c.address.clone())
-            .collect();
+        let stack_creates = crate::family::stack::engine::planned_creates(plan);
         Run {
             client,
             manifests,
@@ -323,7 +313,7 @@ impl<'a> Run<'a> {
 /// One unit of work: a change of the plan, or a wait the plan did not list (`resume`).
 pub(crate) struct Work {
     pub change: Change,
-    pub resume: Option<super::resume::Resume>,
+    pub resume: Option<crate::family::Resume>,
 }
 
 /// One change being executed.
@@ -354,7 +344,7 @@ pub(crate) async fn run_work(run: &Run<'_>, work: &Work) -> StepReport {
         None => step.execute().await,
         Some(resume) => {
             step.resumed = true;
-            super::resume::wait(&mut step, resume).await
+            resume.wait(&mut step).await
         }
     };
     step.finish(started, result)
@@ -379,12 +369,9 @@ impl<'r, 'a> Step<'r, 'a> {
         &self.change.address
     }
 
-    /// The client of this step's API: RunAbove's for a managed stack, else OVH's.
+    /// The client of this step's API: its family's (RunAbove's for a managed stack).
     pub fn client(&self) -> &'a Client {
-        match self.change.address.kind {
-            Kind::ManagedStackMysql => self.run.client.runabove(),
-            _ => self.run.client,
-        }
+        crate::family::of_kind(self.change.address.kind).client(self.run.client)
     }
 
     /// The run's answers by path (`ExecuteOptions::answers`).
@@ -485,16 +472,13 @@ impl<'r, 'a> Step<'r, 'a> {
     }
 
     /// The waits expected to last as long as this step's in `phase`: the same kind, action and
-    /// phase, and for a database service the same engine, plan, flavor and node count (what a
-    /// cluster's build time depends on).
+    /// phase, and what the family says the wait depends on (`Family::wait_shape`: for a
+    /// database service the engine, plan, flavor and node count).
     fn wait_class(&self, phase: &str) -> String {
-        let shape = match self.resource.map(|r| &r.spec) {
-            Some(Spec::DatabaseService(s)) => format!(
-                " {} {} {} x{}",
-                s.engine, s.plan, s.nodes.flavor, s.nodes.count
-            ),
-            _ => String::new(),
-        };
+        let shape = self
+            .resource
+            .map(|r| crate::family::of_kind(r.address.kind).wait_shape(&r.spec))
+            .unwrap_or_default();
         let action = if self.resumed {
             "resume"
         } else {
@@ -512,16 +496,7 @@ impl<'r, 'a> Step<'r, 'a> {
         let change = self.change;
         for call in &change.calls {
             let body = self.body(call.body())?;
-            match call {
-                Operation::Database(call) => database::execute(self, call, body).await?,
-                Operation::Hosting(call) => hosting::execute(self, call, body).await?,
-                Operation::Stack(call) => stack::execute(self, call, body).await?,
-                Operation::Saved(_) => {
-                    return Err(StepEnd::failed(format!(
-                        "{call} was read back from a saved plan: apply executes the plan it makes now, never a saved one"
-                    )))
-                }
-            }
+            crate::family::execute(self, call, body).await?;
         }
         Ok(())
     }

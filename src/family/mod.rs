@@ -1,6 +1,15 @@
-//! The API families, one file each (`database`: Public Cloud Databases; `hosting`: Web
-//! Hosting; `stack`: RunAbove managed MySQL), each owning three things the rest of the code
-//! used to spell out on its own:
+//! The API families, one folder each (`database`: Public Cloud Databases; `hosting`: Web
+//! Hosting; `stack`: RunAbove managed MySQL), and this file: the registry (`FAMILIES`), the
+//! contract the generic layers call (`Family`), and the enums with one variant per family
+//! (`Scope`, `LiveScope`, `Operation`, `Resume`) with their dispatching matches, the only
+//! matches on families outside their folders (see docs/ARCHITECTURE.md, "API families").
+//!
+//! A family's folder holds everything about it: `mod.rs` (its calls, paths, identity rules and
+//! `impl Family`), `spec` (its manifest kinds' specs), `model` (its `Live*` types), `live` (the
+//! read of one scope), `plan` (placing, planning and digesting a scope), `engine` (executing
+//! its calls, lookups, readiness), `resume` (waiting for what an earlier run left on its way).
+//!
+//! Each family owns, among the rest, three things the code used to spell out in many places:
 //! - its **typed operations**: an enum of the calls a plan lists and the engine executes, each
 //!   variant carrying the ids it acts on (`Id::Created` where the id is made earlier in the
 //!   run) and the identity of what it creates (a service's description, a username, a domain);
@@ -18,7 +27,7 @@
 //!
 //! Adding an operation: a variant in the family's `Call` (with its `method`, `path`, `body`
 //! arms and a line in the family's rendering test), the planner building it, and the arm in
-//! the family's `engine::*::execute`.
+//! the family's `engine::execute`.
 
 pub mod database;
 pub mod hosting;
@@ -30,6 +39,199 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) use crate::ovh::path_segment as segment;
+
+use crate::engine::step::{Step, StepEnd, StepResult};
+use crate::live::read::{ReadError, Reader};
+use crate::live::LiveState;
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
+use crate::ovh::Client;
+use crate::plan::{Context, Digests, Draft, Finding};
+use futures::future::BoxFuture;
+
+/// One API family as the generic layers see it: the family contract. `plan::plan` routes
+/// resources and plans scopes through it, `plan::live_digests` digests its scopes,
+/// `live::scopes` and `live::read` read them, the engine picks the client of a step and the
+/// waits to resume through it. The generic layers never match on a family's kinds or scopes:
+/// they find the family (`of_kind`, `of_scope`) and ask it.
+pub(crate) trait Family: Sync {
+    /// The manifest kinds it owns.
+    fn kinds(&self) -> &'static [Kind];
+
+    /// True for the scopes of this family.
+    fn owns(&self, scope: &Scope) -> bool;
+
+    /// The scopes `manifests` touch (resources of its kinds, and what `reconcile.yaml`
+    /// declares managed).
+    fn scopes(&self, manifests: &ManifestSet) -> Vec<Scope>;
+
+    /// Reads one of its scopes whole. `prune`: the plan may delete what no manifest names
+    /// (so read the children of those objects too).
+    fn read_scope<'a>(
+        &'a self,
+        reader: &'a Reader<'_>,
+        scope: &'a Scope,
+        manifests: &'a ManifestSet,
+        prune: bool,
+    ) -> BoxFuture<'a, Result<LiveScope, ReadError>>;
+
+    /// What a scope whose root answered 404 is, for the message (`project p1 (or its mongodb
+    /// databases)`).
+    fn missing(&self, scope: &Scope) -> String;
+
+    /// The scope `resource` lives in; an error finding when it cannot be placed (a reference
+    /// validation should have caught).
+    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding>;
+
+    /// Plans `resources` (all of this family, all in `scope`) against the scope's live objects:
+    /// identity, diff, calls, and the live objects no manifest names (unmanaged, or deleted
+    /// under prune).
+    fn plan_scope(
+        &self,
+        scope: &Scope,
+        live: &LiveScope,
+        resources: &[&Resource],
+        ctx: &Context,
+        out: &mut Draft,
+    );
+
+    /// Checks run once every scope is planned, over the whole draft (the database catalogue:
+    /// `family::database::preflight`).
+    fn preflight(&self, _ctx: &Context, _draft: &mut Draft) {}
+
+    /// The digests of one known scope's objects and listings (`plan::digest`'s keys).
+    fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests);
+
+    /// The manifest secret behind a body field the plan shows redacted (`"***"`), which the
+    /// engine reads when it sends the call.
+    fn secret_ref<'s>(&self, _spec: &'s Spec, _key: &str) -> Option<&'s SecretRef> {
+        None
+    }
+
+    /// What, besides kind, action and phase, a wait's length depends on (` ENGINE PLAN FLAVOR
+    /// xN` for a database service): waits of one shape learn their length together.
+    fn wait_shape(&self, _spec: &Spec) -> String {
+        String::new()
+    }
+
+    /// The client its calls go to (OVH's unless the family lives on another API).
+    fn client<'c>(&self, client: &'c Client) -> &'c Client {
+        client
+    }
+
+    /// What to wait for when the plan leaves `address` alone while its live object is still
+    /// on its way (`id`: the live object the plan lists in progress, when it does).
+    fn resume(
+        &self,
+        address: &Address,
+        spec: &Spec,
+        manifests: &ManifestSet,
+        live: &LiveState,
+        id: Option<&str>,
+    ) -> Option<Resume>;
+}
+
+/// The registry: every API family, in the order plans list their scopes.
+pub(crate) const FAMILIES: &[&dyn Family] =
+    &[&database::Databases, &hosting::Hostings, &stack::Stacks];
+
+/// The family owning `kind`.
+pub(crate) fn of_kind(kind: Kind) -> &'static dyn Family {
+    *FAMILIES
+        .iter()
+        .find(|family| family.kinds().contains(&kind))
+        .expect("every kind belongs to a family in FAMILIES")
+}
+
+/// The family owning `scope`.
+pub(crate) fn of_scope(scope: &Scope) -> &'static dyn Family {
+    *FAMILIES
+        .iter()
+        .find(|family| family.owns(scope))
+        .expect("every scope belongs to a family in FAMILIES")
+}
+
+/// A wait for an object an earlier run left on its way (see `engine::resume`): the family's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resume {
+    Database(database::resume::Resume),
+    Hosting(hosting::resume::Resume),
+    Stack(stack::resume::Resume),
+}
+
+impl Resume {
+    /// The id of the live object waited for.
+    pub(crate) fn live_id(&self) -> &str {
+        match self {
+            Resume::Database(resume) => resume.live_id(),
+            Resume::Hosting(resume) => resume.live_id(),
+            Resume::Stack(resume) => resume.live_id(),
+        }
+    }
+
+    /// Waits for it.
+    pub(crate) async fn wait(&self, step: &mut Step<'_, '_>) -> StepResult<()> {
+        match self {
+            Resume::Database(resume) => resume.wait(step).await,
+            Resume::Hosting(resume) => resume.wait(step).await,
+            Resume::Stack(resume) => resume.wait(step).await,
+        }
+    }
+}
+
+/// Executes one operation of a step: the family's `execute` matches its `Call`.
+pub(crate) async fn execute(
+    step: &mut Step<'_, '_>,
+    operation: &Operation,
+    body: Option<Value>,
+) -> StepResult<()> {
+    match operation {
+        Operation::Database(call) => database::engine::execute(step, call, body).await,
+        Operation::Hosting(call) => hosting::engine::execute(step, call, body).await,
+        Operation::Stack(call) => stack::engine::execute(step, call, body).await,
+        Operation::Saved(_) => Err(StepEnd::failed(format!(
+            "{operation} was read back from a saved plan: apply executes the plan it makes now, never a saved one"
+        ))),
+    }
+}
+
+/// A part of the API read as a whole: a list the planner needs complete to decide creates and
+/// deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Scope {
+    /// `/cloud/project/{project}/database/{engine}`: the services of one engine in one project
+    /// (and, for the services a manifest names, their users).
+    Database { project: String, engine: String },
+    /// `/hosting/web/{hosting}`: attached domains, SSL, databases.
+    Hosting { hosting: String },
+    /// `/stackMysql`: every managed MySQL stack.
+    StackMysql,
+}
+
+/// How messages name a scope: each family words its own.
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Database { project, engine } => database::fmt_scope(f, project, engine),
+            Scope::Hosting { hosting } => hosting::fmt_scope(f, hosting),
+            Scope::StackMysql => stack::fmt_scope(f),
+        }
+    }
+}
+
+/// What one scope holds, as read: the family's own value.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "camelCase")]
+pub enum LiveScope {
+    Database {
+        services: Vec<database::model::LiveService>,
+    },
+    Hosting(hosting::model::LiveHosting),
+    StackMysql {
+        stacks: Vec<stack::model::LiveStack>,
+    },
+}
 
 /// One call of a plan: a family's typed operation, or one read back from a saved plan.
 #[derive(Debug, Clone)]

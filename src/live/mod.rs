@@ -7,16 +7,14 @@
 //! - `read`: `scopes` (what the manifests touch) and `read` (all of it, bounded and counted);
 //! - `answers`: one apply run's answers by path, so the verification read asks only for what
 //!   the run changed;
-//! - one file per family: `database` (services, users, catalogue), `hosting`, `stack`, each
-//!   with its pure mapping from API answers to `Live*` values.
+//! - each family's read lives in its folder (`family::<family>::live`: the read of one scope
+//!   and its pure mapping from API answers to `Live*` values), reached through
+//!   `family::Family::read_scope`; `mapping` re-exports the mappings.
 
 pub mod answers;
-mod database;
-mod fields;
-mod hosting;
+pub(crate) mod fields;
 pub mod model;
-mod read;
-mod stack;
+pub(crate) mod read;
 
 pub use answers::Answers;
 pub use model::*;
@@ -25,7 +23,7 @@ pub use read::{read, read_for, read_with, scopes, ReadError, ReadFailure};
 /// Pure mappings from API answers to `Live*` values, for code that reads one object again
 /// (apply's verification) without a whole scope.
 pub mod mapping {
-    pub use super::database::{catalogue, live_service, live_user, offer};
-    pub use super::hosting::{attached_domain, hosting_database, primary_login, ssl};
-    pub use super::stack::{product_ids, stack};
+    pub use crate::family::database::live::{catalogue, live_service, live_user, offer};
+    pub use crate::family::hosting::live::{attached_domain, hosting_database, primary_login, ssl};
+    pub use crate::family::stack::live::{product_ids, stack};
 }

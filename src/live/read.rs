@@ -16,13 +16,14 @@
 //! has found either), a scope's root that does not exist (404), another refusal.
 
 use super::answers::Answers;
-use super::model::{LiveScope, LiveState, Scope, ScopeState, ANY_ENGINE};
-use super::{database, hosting, stack};
-use crate::manifest::{ManifestSet, Spec};
+use super::model::{LiveScope, LiveState, Scope, ScopeState};
+use crate::family::database::live::{self as database, managed_projects};
+use crate::family::FAMILIES;
+use crate::manifest::ManifestSet;
 use crate::ovh::{Client, ErrorClass, OvhError, Redacted};
 use futures::future::join_all;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use tokio::sync::Semaphore;
@@ -36,54 +37,10 @@ use tokio::sync::Semaphore;
 /// The projects of `managed_projects` are read whole on top of these: every engine's services
 /// (`read` finds the engines no manifest names through the project's service index).
 pub fn scopes(manifests: &ManifestSet) -> BTreeSet<Scope> {
-    let defaults = &manifests.defaults;
-    let hosting = |named: &Option<String>| {
-        named
-            .clone()
-            .or_else(|| defaults.hosting.clone())
-            .map(|hosting| Scope::Hosting { hosting })
-    };
-    let mut scopes: BTreeSet<Scope> = manifests
-        .resources
+    FAMILIES
         .iter()
-        .filter_map(|resource| match &resource.spec {
-            Spec::DatabaseService(spec) => spec
-                .project
-                .clone()
-                .or_else(|| defaults.project.clone())
-                .map(|project| Scope::Database {
-                    project,
-                    engine: spec.engine.clone(),
-                }),
-            Spec::HostingAttachedDomain(spec) => hosting(&spec.hosting),
-            Spec::HostingSsl(spec) => hosting(&spec.hosting),
-            Spec::HostingDatabase(spec) => hosting(&spec.hosting),
-            Spec::ManagedStackMysql(_) => Some(Scope::StackMysql),
-            Spec::DatabaseUser(_) => None,
-        })
-        .collect();
-    let manages = &defaults.manages;
-    scopes.extend(manages.hostings.iter().map(|hosting| Scope::Hosting {
-        hosting: hosting.clone(),
-    }));
-    if manages.stack_mysql {
-        scopes.insert(Scope::StackMysql);
-    }
-    scopes
-}
-
-/// The projects read whole (every engine's services): the project of every `DatabaseService`
-/// manifest, and those `reconcile.yaml` lists under `manages.projects`.
-pub fn managed_projects(manifests: &ManifestSet) -> BTreeSet<String> {
-    let mut projects: BTreeSet<String> = scopes(manifests)
-        .into_iter()
-        .filter_map(|scope| match scope {
-            Scope::Database { project, .. } => Some(project),
-            _ => None,
-        })
-        .collect();
-    projects.extend(manifests.defaults.manages.projects.iter().cloned());
-    projects
+        .flat_map(|family| family.scopes(manifests))
+        .collect()
 }
 
 /// Reads every scope `manifests` touch, and the database catalogue of every project among
@@ -124,24 +81,17 @@ pub async fn read_with(
 ) -> Result<LiveState, ReadFailure> {
     let mut reader = Reader::new(client, parallelism);
     reader.answers = answers;
-    let with_users = UserReads {
-        named: service_names(manifests),
-        prune,
-    };
     let scopes = scopes(manifests);
-    let projects: BTreeSet<&str> = scopes
-        .iter()
-        .filter_map(|scope| match scope {
-            Scope::Database { project, .. } => Some(project.as_str()),
-            _ => None,
-        })
-        .collect();
+    let projects = database::catalogue_projects(&scopes);
     let whole = managed_projects(manifests);
 
     let scope_reads = join_all(scopes.iter().map(|scope| {
         let reader = &reader;
-        let with_users = &with_users;
-        async move { (scope.clone(), read_scope(reader, scope, with_users).await) }
+        async move {
+            let family = crate::family::of_scope(scope);
+            let read = family.read_scope(reader, scope, manifests, prune).await;
+            (scope.clone(), read)
+        }
     }));
     let catalogue_reads = join_all(projects.iter().map(|&project| {
         let reader = &reader;
@@ -168,62 +118,11 @@ pub async fn read_with(
         let scope_state = scope_state(&scope, result);
         state.scopes.insert(scope, scope_state);
     }
-    // The engines no manifest names, from each managed project's index: the ids no engine
-    // scope listed, each read once (none at all in the usual case).
-    let other_reads = join_all(index_results.into_iter().map(|(project, index)| {
-        let reader = &reader;
-        let state = &state;
-        async move {
-            let ids = match index {
-                Ok(ids) => ids,
-                Err(err) => return Err((project, err)),
-            };
-            let seen = state.database_ids(project);
-            let unseen: Vec<String> = ids.into_iter().filter(|id| !seen.contains(id)).collect();
-            database::read_by_id(reader, project, &unseen, prune)
-                .await
-                .map(|by_engine| (project, by_engine))
-                .map_err(|err| (project, err))
-        }
-    }));
-    for result in other_reads.await {
-        match result {
-            Ok((project, by_engine)) => {
-                for (engine, services) in by_engine {
-                    let scope = Scope::Database {
-                        project: project.clone(),
-                        engine,
-                    };
-                    // An engine a manifest names was read (or failed) as its own scope; a
-                    // service of it the index shows is one created since: left to the next run.
-                    state
-                        .scopes
-                        .entry(scope)
-                        .or_insert(ScopeState::Known(LiveScope::Database { services }));
-                }
-            }
-            Err((project, err)) => {
-                let scope = Scope::Database {
-                    project: project.clone(),
-                    engine: ANY_ENGINE.to_owned(),
-                };
-                // Credentials and an unreachable API stop the read; the index alone failing
-                // otherwise (its engines were readable) leaves those engines unknown.
-                let err = match err {
-                    ReadError::Api(api)
-                        if matches!(
-                            api.error_class(),
-                            ErrorClass::Credentials | ErrorClass::Unreachable
-                        ) =>
-                    {
-                        return Err(ReadFailure::of(client, Some(&scope), api));
-                    }
-                    other => other,
-                };
-                let unknown = scope_state(&scope, Err(err));
-                state.scopes.insert(scope, unknown);
-            }
-        }
+    // The engines no manifest names, from each managed project's index.
+    if let Err((scope, err)) =
+        database::read_other_engines(&reader, &mut state, index_results, prune).await
+    {
+        return Err(ReadFailure::of(client, Some(&scope), err));
     }
     for (project, result) in catalogue_results {
         match result {
@@ -297,13 +196,9 @@ impl ReadFailure {
                 source,
             },
             ErrorClass::NotFound if scope.is_some() => ReadFailure::NotFound {
-                what: match scope {
-                    Some(Scope::Database { project, engine }) => {
-                        format!("project {project} (or its {engine} databases)")
-                    }
-                    Some(Scope::Hosting { hosting }) => format!("hosting {hosting}"),
-                    _ => "the managed MySQL stacks route".to_owned(),
-                },
+                what: scope.map_or_else(String::new, |scope| {
+                    crate::family::of_scope(scope).missing(scope)
+                }),
                 endpoint,
                 source,
             },
@@ -325,15 +220,7 @@ impl ReadFailure {
     }
 }
 
-/// Whose users are read: those of every service a manifest names (so that a user removed
-/// from the manifests is still listed), and under prune those of every other service too (the
-/// ones a pruning plan deletes), so that users are deleted first, child-first.
-struct UserReads {
-    named: BTreeMap<(String, String), BTreeSet<String>>,
-    prune: bool,
-}
-
-fn scope_state(scope: &Scope, result: Result<LiveScope, ReadError>) -> ScopeState {
+pub(crate) fn scope_state(scope: &Scope, result: Result<LiveScope, ReadError>) -> ScopeState {
     match result {
         Ok(live) => ScopeState::Known(live),
         Err(err) => {
@@ -343,44 +230,6 @@ fn scope_state(scope: &Scope, result: Result<LiveScope, ReadError>) -> ScopeStat
             }
         }
     }
-}
-
-async fn read_scope(
-    reader: &Reader<'_>,
-    scope: &Scope,
-    with_users: &UserReads,
-) -> Result<LiveScope, ReadError> {
-    match scope {
-        Scope::Database { project, engine } => {
-            let key = (project.clone(), engine.clone());
-            let empty = BTreeSet::new();
-            let names = with_users.named.get(&key).unwrap_or(&empty);
-            let needs_users = |description: &str| with_users.prune || names.contains(description);
-            database::read_scope(reader, project, engine, &needs_users).await
-        }
-        Scope::Hosting { hosting } => hosting::read_scope(reader, hosting).await,
-        Scope::StackMysql => stack::read_scope(reader).await,
-    }
-}
-
-/// Every `DatabaseService` manifest's name, by (project, engine).
-fn service_names(manifests: &ManifestSet) -> BTreeMap<(String, String), BTreeSet<String>> {
-    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for resource in &manifests.resources {
-        let Spec::DatabaseService(spec) = &resource.spec else {
-            continue;
-        };
-        if let Some(project) = spec
-            .project
-            .clone()
-            .or_else(|| manifests.defaults.project.clone())
-        {
-            out.entry((project, spec.engine.clone()))
-                .or_default()
-                .insert(resource.address.name.clone());
-        }
-    }
-    out
 }
 
 /// Why a scope (or a service's users, or a catalogue) could not be read. The text is what the
@@ -585,6 +434,7 @@ pub(crate) fn ids(body: &Value) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Spec;
     use crate::manifest::{
         Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec,
         HostingDatabaseSpec, HostingSslSpec, Kind, ManagedStackMysqlSpec, Manages, NodesSpec,
@@ -769,7 +619,7 @@ mod tests {
             service("c", None, "postgresql"),
             user("u1", "a"),
         ]);
-        let with_users = service_names(&manifests);
+        let with_users = crate::family::database::live::service_names(&manifests);
         let names = |p: &str, e: &str| {
             with_users
                 .get(&(p.to_owned(), e.to_owned()))

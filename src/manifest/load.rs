@@ -534,15 +534,7 @@ fn scalar_text(node: &Node) -> Option<&str> {
 }
 
 fn typed(kind: Kind, value: serde_json::Value) -> Result<Spec, serde_json::Error> {
-    use serde_json::from_value;
-    Ok(match kind {
-        Kind::DatabaseService => Spec::DatabaseService(from_value(value)?),
-        Kind::DatabaseUser => Spec::DatabaseUser(from_value(value)?),
-        Kind::HostingAttachedDomain => Spec::HostingAttachedDomain(from_value(value)?),
-        Kind::HostingSsl => Spec::HostingSsl(from_value(value)?),
-        Kind::HostingDatabase => Spec::HostingDatabase(from_value(value)?),
-        Kind::ManagedStackMysql => Spec::ManagedStackMysql(from_value(value)?),
-    })
+    Spec::from_json(kind, value)
 }
 
 /// Names are DNS labels: lower-case letters, digits and `-`, starting and ending with a letter

@@ -114,6 +114,19 @@ pub enum Spec {
 }
 
 impl Spec {
+    /// The spec of a `kind` document from its `spec` (already checked against the schema).
+    pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Spec, serde_json::Error> {
+        use serde_json::from_value;
+        Ok(match kind {
+            Kind::DatabaseService => Spec::DatabaseService(from_value(value)?),
+            Kind::DatabaseUser => Spec::DatabaseUser(from_value(value)?),
+            Kind::HostingAttachedDomain => Spec::HostingAttachedDomain(from_value(value)?),
+            Kind::HostingSsl => Spec::HostingSsl(from_value(value)?),
+            Kind::HostingDatabase => Spec::HostingDatabase(from_value(value)?),
+            Kind::ManagedStackMysql => Spec::ManagedStackMysql(from_value(value)?),
+        })
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Spec::DatabaseService(_) => Kind::DatabaseService,
@@ -276,160 +289,15 @@ pub enum SecretReadError {
     NotOneSource,
 }
 
-/// A Public Cloud database service; identity on the API: `description == metadata.name`
-/// within project and engine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DatabaseServiceSpec {
-    /// Public Cloud project id; default: `project` in reconcile.yaml. Changing it replaces.
-    pub project: Option<String>,
-    /// Engine: mongodb, postgresql, mysql, redis, valkey, kafka, opensearch, ... Changing it replaces.
-    pub engine: String,
-    /// Engine version, e.g. "7.0", "16". A string: quote it in YAML.
-    pub version: String,
-    /// Service plan, e.g. production, business.
-    pub plan: String,
-    pub nodes: NodesSpec,
-    /// Disk size in GB; default: the offer's minimum.
-    #[schemars(range(min = 1))]
-    pub storage: Option<u32>,
-    /// Private network; public when absent. Changing it replaces.
-    pub network: Option<NetworkSpec>,
-    /// The whole list of allowed IP blocks: when given, entries not listed here are removed
-    /// (`[]` removes them all, closing the service); when absent, the live list is left alone.
-    pub ip_restrictions: Option<Vec<IpRestrictionSpec>>,
-    /// Daily maintenance window start, "HH:MM:SS".
-    pub maintenance_time: Option<String>,
-    /// Refuse deletion on the API and in reconcile.
-    pub deletion_protection: Option<bool>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NodesSpec {
-    /// Node flavor, e.g. db2-4.
-    pub flavor: String,
-    /// Region, e.g. GRA. Changing it replaces.
-    pub region: String,
-    /// Number of nodes.
-    #[schemars(range(min = 1))]
-    pub count: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NetworkSpec {
-    pub network_id: String,
-    pub subnet_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IpRestrictionSpec {
-    /// An IPv4 or IPv6 block in CIDR form (a bare address means /32 or /128).
-    pub ip: String,
-    #[serde(default)]
-    pub description: String,
-}
-
-impl IpRestrictionSpec {
-    /// `ip` as a block: a bare address is a /32 (IPv4) or /128 (IPv6). None when `ip` is
-    /// neither an address nor a CIDR block (`load` refuses those, and blocks with host bits
-    /// set, so after `load` this is `Some` and equal to its own `trunc()`).
-    pub fn block(&self) -> Option<ipnet::IpNet> {
-        let ip = self.ip.trim();
-        ip.parse::<ipnet::IpNet>()
-            .ok()
-            .or_else(|| ip.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
-    }
-}
-
-/// A user of a database service; identity: `username` within the referenced service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DatabaseUserSpec {
-    /// `metadata.name` of a `DatabaseService` in these manifests.
-    pub service: String,
-    /// User name; MongoDB adds `@admin` on the API (written with or without it here).
-    pub username: String,
-    /// Roles, for engines that have them (mongodb: `readWrite@orders`; postgresql).
-    #[serde(default)]
-    pub roles: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ActiveOrNone {
-    Active,
-    None,
-}
-
-/// A domain attached to a Web Hosting; identity: `domain` within the hosting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HostingAttachedDomainSpec {
-    /// Web Hosting service name; default: `hosting` in reconcile.yaml.
-    pub hosting: Option<String>,
-    /// Fully qualified domain name. Changing it replaces.
-    pub domain: String,
-    /// Folder, relative to the hosting's home, e.g. `www`.
-    pub path: String,
-    /// Include the domain in the hosting's SSL certificate.
-    pub ssl: Option<bool>,
-    pub cdn: Option<ActiveOrNone>,
-    pub firewall: Option<ActiveOrNone>,
-    /// A domain of the hosting to keep separate logs under.
-    pub own_log: Option<String>,
-    pub runtime_id: Option<i64>,
-}
-
-/// The SSL certificate of a Web Hosting (one per hosting). Without `certificate`, the free
-/// Let's Encrypt certificate covering the domains attached with `ssl: true`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HostingSslSpec {
-    /// Web Hosting service name; default: `hosting` in reconcile.yaml.
-    pub hosting: Option<String>,
-    /// A custom certificate (PEM) to import instead of the free one.
-    pub certificate: Option<SecretRef>,
-    /// The custom certificate's private key (PEM); required with `certificate`.
-    pub key: Option<SecretRef>,
-    /// The custom certificate's chain (PEM).
-    pub chain: Option<SecretRef>,
-}
-
-/// A database of a Web Hosting; identity: the database `user` within the hosting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HostingDatabaseSpec {
-    /// Web Hosting service name; default: `hosting` in reconcile.yaml.
-    pub hosting: Option<String>,
-    /// The offer it is created under (the API's `capabilitie`): sqlPerso, extraSqlPerso,
-    /// privateDatabase, ...
-    pub capability: String,
-    /// mysql, mariadb, postgresql, redis. Changing it replaces.
-    #[serde(rename = "type")]
-    pub engine: String,
-    /// Database user; must begin with the hosting's primary login, lower case. Changing it replaces.
-    pub user: String,
-    pub version: Option<String>,
-    /// Quota in MB (extraSqlPerso only).
-    pub quota: Option<u32>,
-    /// The password, from the environment or a file; never written inline.
-    pub password: SecretRef,
-}
-
-/// A RunAbove managed MySQL stack (a cluster). The API gives a cluster no name, and its create
-/// answers no id: see docs/manifests.md for how a manifest finds its cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ManagedStackMysqlSpec {
-    /// The cluster's id (`GET /stackMysql`), once known; pins this manifest to that cluster.
-    pub id: Option<u64>,
-    /// Nodes: 2 (the default) or 3. Changing it replaces.
-    #[schemars(range(min = 2, max = 3))]
-    pub nodes: Option<u32>,
-}
+/// Each family's manifest specs live in its folder (`family::<family>::spec`); they are
+/// re-exported here, where loading, the schema and validation read them.
+pub use crate::family::database::spec::{
+    DatabaseServiceSpec, DatabaseUserSpec, IpRestrictionSpec, NetworkSpec, NodesSpec,
+};
+pub use crate::family::hosting::spec::{
+    ActiveOrNone, HostingAttachedDomainSpec, HostingDatabaseSpec, HostingSslSpec,
+};
+pub use crate::family::stack::spec::ManagedStackMysqlSpec;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! Pure: no IO, deterministic (sorted maps, stable order). The same code path serves plan,
 //! drift and apply.
 //!
-//! `plan()` knows no kind. Each API family sits behind `Family` (`database`: services, their
+//! `plan()` knows no kind. Each API family sits behind `family::Family` (`database`: services, their
 //! IP list and users; `hosting`: attached domains, SSL, hosting databases; `stack`: managed
 //! MySQL stacks): the family says which scope a resource lives in and plans one known scope
 //! (identity, `normalise` to a `diff::Fields` map, `diff::diff`, the calls). `plan()` routes
@@ -24,23 +24,21 @@ pub mod model;
 pub mod render;
 
 mod canonical;
-mod database;
-mod diff;
+pub(crate) mod diff;
 mod digest;
-mod hosting;
-mod normalise;
+pub(crate) mod normalise;
 pub(crate) use normalise::HOSTING_ON_THE_WAY;
-mod preflight;
-pub(crate) mod stack;
 mod waves;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
+pub(crate) use digest::Digests;
 pub use digest::{digests, live_digests, stale, stale_keys, DigestKey, StaleKey};
 pub use model::*;
 
-use crate::live::{LiveScope, LiveState, Scope, ScopeState};
+use crate::family::FAMILIES;
+use crate::live::{LiveState, Scope, ScopeState};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource};
 use std::collections::BTreeMap;
 
@@ -88,60 +86,36 @@ pub fn plan(manifests: &ManifestSet, live: &LiveState, options: &PlanOptions) ->
             }
         }
     }
-    preflight::check(&ctx, &mut draft);
+    for family in FAMILIES {
+        family.preflight(&ctx, &mut draft);
+    }
     let digests = digest::live_digests(live);
     waves::finish(draft, digests)
 }
 
-/// One API family: the kinds it plans, where they live, and how one known scope is planned.
-trait Family: Sync {
-    fn kinds(&self) -> &'static [Kind];
-
-    /// True for the scopes of this family.
-    fn owns(&self, scope: &Scope) -> bool;
-
-    /// The scope `resource` lives in; an error finding when it cannot be placed (a reference
-    /// validation should have caught).
-    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding>;
-
-    /// Plans `resources` (all of this family, all in `scope`) against the scope's live objects:
-    /// identity, diff, calls, and the live objects no manifest names (unmanaged, or deleted
-    /// under prune).
-    fn plan_scope(
-        &self,
-        scope: &Scope,
-        live: &LiveScope,
-        resources: &[&Resource],
-        ctx: &Context,
-        out: &mut Draft,
-    );
-}
-
-const FAMILIES: &[&dyn Family] = &[&database::Databases, &hosting::Hostings, &stack::Stacks];
-
 /// What every family reads.
-struct Context<'a> {
-    manifests: &'a ManifestSet,
-    live: &'a LiveState,
-    options: &'a PlanOptions,
+pub(crate) struct Context<'a> {
+    pub(crate) manifests: &'a ManifestSet,
+    pub(crate) live: &'a LiveState,
+    pub(crate) options: &'a PlanOptions,
 }
 
 impl Context<'_> {
     /// The resource named `name` of `kind`.
-    fn resource(&self, kind: Kind, name: &str) -> Option<&Resource> {
+    pub(crate) fn resource(&self, kind: Kind, name: &str) -> Option<&Resource> {
         self.manifests.get(&Address {
             kind,
             name: name.to_string(),
         })
     }
 
-    fn project(&self, project: &Option<String>) -> Option<String> {
+    pub(crate) fn project(&self, project: &Option<String>) -> Option<String> {
         project
             .clone()
             .or_else(|| self.manifests.defaults.project.clone())
     }
 
-    fn hosting(&self, hosting: &Option<String>) -> Option<String> {
+    pub(crate) fn hosting(&self, hosting: &Option<String>) -> Option<String> {
         hosting
             .clone()
             .or_else(|| self.manifests.defaults.hosting.clone())
@@ -150,26 +124,26 @@ impl Context<'_> {
 
 /// The plan being built, before waves and sorting.
 #[derive(Debug, Default)]
-struct Draft {
-    changes: Vec<Change>,
-    unchanged: Vec<Address>,
-    unmanaged: Vec<Unmanaged>,
-    unknown: Vec<UnknownScope>,
-    duplicates: Vec<Duplicate>,
-    in_progress: Vec<InProgress>,
-    warnings: Vec<Finding>,
-    errors: Vec<Finding>,
+pub(crate) struct Draft {
+    pub(crate) changes: Vec<Change>,
+    pub(crate) unchanged: Vec<Address>,
+    pub(crate) unmanaged: Vec<Unmanaged>,
+    pub(crate) unknown: Vec<UnknownScope>,
+    pub(crate) duplicates: Vec<Duplicate>,
+    pub(crate) in_progress: Vec<InProgress>,
+    pub(crate) warnings: Vec<Finding>,
+    pub(crate) errors: Vec<Finding>,
 }
 
 /// How far a draft had got: `Draft::mark`, for `Draft::block_if_unknown`.
-struct Mark {
+pub(crate) struct Mark {
     changes: usize,
     unknown: usize,
     in_progress: usize,
 }
 
 impl Draft {
-    fn mark(&self) -> Mark {
+    pub(crate) fn mark(&self) -> Mark {
         Mark {
             changes: self.changes.len(),
             unknown: self.unknown.len(),
@@ -181,7 +155,7 @@ impl Draft {
     /// in it (unreadable users, twins of undecidable identity, one identity named twice): the
     /// changes planned there since `before` are withdrawn and listed as affected by the first
     /// unknown entry of the scope.
-    fn block_if_unknown(&mut self, scope: &Scope, before: Mark) {
+    pub(crate) fn block_if_unknown(&mut self, scope: &Scope, before: Mark) {
         let Some(first) = self.unknown[before.unknown..]
             .iter()
             .position(|u| &u.scope == scope)
@@ -200,7 +174,12 @@ impl Draft {
 
     /// A scope that could not be read: listed even when no manifest names anything in it (a
     /// managed scope whose objects cannot be checked is never "in sync").
-    fn unknown_scope(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
+    pub(crate) fn unknown_scope(
+        &mut self,
+        scope: Scope,
+        reason: String,
+        mut affected: Vec<Address>,
+    ) {
         affected.sort();
         self.unknown.push(UnknownScope {
             scope,
@@ -211,12 +190,12 @@ impl Draft {
 
     /// A resource whose live object already matches; listed in progress too while the API
     /// is still working on it (`status` as the API shows it).
-    fn settled(&mut self, address: &Address, id: &str, status: &str) {
+    pub(crate) fn settled(&mut self, address: &Address, id: &str, status: &str) {
         self.settled_unless(address, id, status, normalise::is_busy(status));
     }
 
     /// `settled`, in progress when `busy` says so.
-    fn settled_unless(&mut self, address: &Address, id: &str, status: &str, busy: bool) {
+    pub(crate) fn settled_unless(&mut self, address: &Address, id: &str, status: &str, busy: bool) {
         self.unchanged.push(address.clone());
         if busy {
             self.in_progress.push(InProgress {
@@ -227,7 +206,7 @@ impl Draft {
         }
     }
 
-    fn unknown(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
+    pub(crate) fn unknown(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
         if affected.is_empty() {
             return;
         }
@@ -241,7 +220,7 @@ impl Draft {
 
     /// A live object no manifest names: a delete under prune (its address is returned, for
     /// `depends_on`), otherwise an `unmanaged` entry.
-    fn unmanaged(
+    pub(crate) fn unmanaged(
         &mut self,
         ctx: &Context,
         object: Unmanaged,
@@ -260,7 +239,7 @@ impl Draft {
 
     /// A younger twin of a managed object: a delete under prune (whose address,
     /// `KIND/NAME#ID`, is returned), otherwise a `duplicates` entry.
-    fn duplicate(
+    pub(crate) fn duplicate(
         &mut self,
         ctx: &Context,
         duplicate: Duplicate,
@@ -288,7 +267,7 @@ impl Draft {
         Some(address)
     }
 
-    fn error(&mut self, address: &Address, field: &str, message: String) {
+    pub(crate) fn error(&mut self, address: &Address, field: &str, message: String) {
         self.errors.push(Finding {
             address: address.clone(),
             field: field.to_string(),
@@ -296,7 +275,7 @@ impl Draft {
         });
     }
 
-    fn warning(&mut self, address: &Address, field: &str, message: String) {
+    pub(crate) fn warning(&mut self, address: &Address, field: &str, message: String) {
         self.warnings.push(Finding {
             address: address.clone(),
             field: field.to_string(),
@@ -306,7 +285,7 @@ impl Draft {
 }
 
 /// The reason on every prune delete.
-const NO_MANIFEST: &str = "no manifest names it";
+pub(crate) const NO_MANIFEST: &str = "no manifest names it";
 
 /// `duplicate of KIND/NAME (id ID, created at TIME)`: why a twin is listed or deleted.
 pub fn duplicate_reason(duplicate: &Duplicate) -> String {
@@ -323,7 +302,7 @@ pub fn duplicate_reason(duplicate: &Duplicate) -> String {
 
 /// The order of twins: the oldest `createdAt` first (RFC 3339 compared as instants; a missing
 /// or unreadable one last), then the id.
-fn oldest_first(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+pub(crate) fn oldest_first(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
     let instant = |created: &str| chrono::DateTime::parse_from_rfc3339(created).ok();
     let key = |(created, id): (&str, &str)| {
         let at = instant(created);
@@ -332,7 +311,7 @@ fn oldest_first(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
     key(a).cmp(&key(b))
 }
 
-fn change(
+pub(crate) fn change(
     address: &Address,
     action: Action,
     fields: Vec<FieldChange>,
@@ -352,7 +331,7 @@ fn change(
 }
 
 /// The action for a diff against an existing object: `None` when nothing changed.
-fn action_for(fields: &[FieldChange]) -> Option<Action> {
+pub(crate) fn action_for(fields: &[FieldChange]) -> Option<Action> {
     if fields.is_empty() {
         return None;
     }
@@ -365,7 +344,7 @@ fn action_for(fields: &[FieldChange]) -> Option<Action> {
 }
 
 /// Resources of one kind, with their spec, in address order.
-fn of_kind<'r, T>(
+pub(crate) fn of_kind<'r, T>(
     resources: &[&'r Resource],
     pick: impl Fn(&'r crate::manifest::model::Spec) -> Option<&'r T>,
 ) -> Vec<(&'r Resource, &'r T)> {
@@ -380,7 +359,7 @@ fn of_kind<'r, T>(
 /// Claims live objects by an identity key: each manifest claims the object(s) whose key
 /// equals its own. Two manifests with the same key are an error (the later ones stay
 /// unplanned and go to `unknown`); more than one live match is reported by the caller.
-fn duplicate_identities<'r, T>(
+pub(crate) fn duplicate_identities<'r, T>(
     items: &[(&'r Resource, &'r T)],
     key: impl Fn(&T) -> String,
     what: &str,

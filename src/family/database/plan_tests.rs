@@ -1,6 +1,6 @@
 //! DatabaseService (with its IP list) and DatabaseUser.
 
-use super::*;
+use crate::plan::tests::*;
 use crate::plan::PlanOptions;
 
 fn orders() -> ManifestSet {

@@ -28,20 +28,18 @@
 //! service whose live `deletionProtection` is on is planned (under prune) with a warning: apply
 //! refuses it.
 
-use super::diff::{self, Fields, Rules};
 use super::normalise::{self, is_leaving};
-use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
-use super::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
 use crate::family::database::Call;
 use crate::family::Id;
 use crate::live::{LiveScope, LiveService, LiveUser, Scope, UsersState};
 use crate::manifest::model::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
 };
+use crate::plan::diff::{self, Fields, Rules};
+use crate::plan::{action_for, change, of_kind, Context, DigestKey, Digests, Draft, Finding};
+use crate::plan::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-pub struct Databases;
 
 const SERVICE_RULES: Rules = Rules {
     forcing: &["spec.nodes.region", "spec.network"],
@@ -53,81 +51,109 @@ const USER_RULES: Rules = Rules {
     owned: &[],
 };
 
-impl Family for Databases {
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::DatabaseService, Kind::DatabaseUser]
-    }
-
-    fn owns(&self, scope: &Scope) -> bool {
-        matches!(scope, Scope::Database { .. })
-    }
-
-    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
-        let address = resource.address.clone();
-        let (spec, field) = match &resource.spec {
-            Spec::DatabaseService(spec) => (spec, "spec.project"),
-            Spec::DatabaseUser(user) => match ctx.resource(Kind::DatabaseService, &user.service) {
-                Some(Resource {
-                    spec: Spec::DatabaseService(spec),
-                    ..
-                }) => (spec, "spec.service"),
-                _ => {
-                    return Err(Finding {
-                        address,
-                        field: "spec.service".into(),
-                        message: format!(
-                            "names DatabaseService/{}, which no manifest defines",
-                            user.service
-                        ),
-                    })
-                }
-            },
-            _ => unreachable!("only database kinds are routed here"),
-        };
-        match ctx.project(&spec.project) {
-            Some(project) => Ok(Scope::Database {
-                project,
-                engine: spec.engine.clone(),
-            }),
-            None => Err(Finding {
-                address,
-                field: field.into(),
-                message: "no project: set spec.project or `project` in reconcile.yaml".into(),
-            }),
-        }
-    }
-
-    fn plan_scope(
-        &self,
-        scope: &Scope,
-        live: &LiveScope,
-        resources: &[&Resource],
-        ctx: &Context,
-        out: &mut Draft,
-    ) {
-        let (Scope::Database { project, engine }, LiveScope::Database { services }) = (scope, live)
-        else {
-            let affected = resources.iter().map(|r| r.address.clone()).collect();
-            out.unknown(
-                scope.clone(),
-                "the live state read is not a database listing".into(),
-                affected,
-            );
-            return;
-        };
-        let mut plan = ScopePlan {
-            scope,
+pub(super) fn scope_of(resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+    let address = resource.address.clone();
+    let (spec, field) = match &resource.spec {
+        Spec::DatabaseService(spec) => (spec, "spec.project"),
+        Spec::DatabaseUser(user) => match ctx.resource(Kind::DatabaseService, &user.service) {
+            Some(Resource {
+                spec: Spec::DatabaseService(spec),
+                ..
+            }) => (spec, "spec.service"),
+            _ => {
+                return Err(Finding {
+                    address,
+                    field: "spec.service".into(),
+                    message: format!(
+                        "names DatabaseService/{}, which no manifest defines",
+                        user.service
+                    ),
+                })
+            }
+        },
+        _ => unreachable!("only database kinds are routed here"),
+    };
+    match ctx.project(&spec.project) {
+        Some(project) => Ok(Scope::Database {
             project,
-            engine,
-            ctx,
-            out,
-            duplicates: BTreeSet::new(),
+            engine: spec.engine.clone(),
+        }),
+        None => Err(Finding {
+            address,
+            field: field.into(),
+            message: "no project: set spec.project or `project` in reconcile.yaml".into(),
+        }),
+    }
+}
+
+pub(super) fn plan_scope(
+    scope: &Scope,
+    live: &LiveScope,
+    resources: &[&Resource],
+    ctx: &Context,
+    out: &mut Draft,
+) {
+    let (Scope::Database { project, engine }, LiveScope::Database { services }) = (scope, live)
+    else {
+        let affected = resources.iter().map(|r| r.address.clone()).collect();
+        out.unknown(
+            scope.clone(),
+            "the live state read is not a database listing".into(),
+            affected,
+        );
+        return;
+    };
+    let mut plan = ScopePlan {
+        scope,
+        project,
+        engine,
+        ctx,
+        out,
+        duplicates: BTreeSet::new(),
+    };
+    let present: Vec<&LiveService> = services.iter().filter(|s| !is_leaving(&s.status)).collect();
+    let parents = plan.services(resources, &present);
+    let named = plan.users(resources, &parents);
+    plan.unmanaged(&present, &parents, &named);
+}
+
+/// The digests of a database scope (`plan::digest`): its services, each one's users when read.
+pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
+    let (Scope::Database { project, engine }, LiveScope::Database { services }) = (scope, live)
+    else {
+        return;
+    };
+    let services: Vec<_> = services.iter().filter(|s| !is_leaving(&s.status)).collect();
+    let listing = DigestKey::DatabaseServices {
+        project: project.clone(),
+        engine: engine.clone(),
+    };
+    out.listing(listing, services.iter().map(|s| s.id.as_str()));
+    for service in services {
+        let key = DigestKey::DatabaseService {
+            project: project.clone(),
+            engine: engine.clone(),
+            id: service.id.clone(),
         };
-        let present: Vec<&LiveService> =
-            services.iter().filter(|s| !is_leaving(&s.status)).collect();
-        let parents = plan.services(resources, &present);
-        let named = plan.users(resources, &parents);
-        plan.unmanaged(&present, &parents, &named);
+        out.object(key, service);
+        if let Some(crate::live::UsersState::Known { users }) = &service.users {
+            let users: Vec<_> = users.iter().filter(|u| !is_leaving(&u.status)).collect();
+            let listing = DigestKey::DatabaseUsers {
+                project: project.clone(),
+                engine: engine.clone(),
+                service: service.id.clone(),
+            };
+            out.listing(listing, users.iter().map(|u| u.id.as_str()));
+            for user in users {
+                let key = DigestKey::DatabaseUser {
+                    project: project.clone(),
+                    engine: engine.clone(),
+                    service: service.id.clone(),
+                    id: user.id.clone(),
+                };
+                out.object(key, user);
+            }
+        }
     }
 }
 
@@ -265,7 +291,7 @@ impl<'a> ScopePlan<'a, '_> {
             Spec::DatabaseUser(spec) => Some(spec),
             _ => None,
         });
-        let users = super::duplicate_identities(
+        let users = crate::plan::duplicate_identities(
             &users,
             |u| format!("{}/{}", u.service, normalise::username(engine, &u.username)),
             "user",

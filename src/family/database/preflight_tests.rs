@@ -1,6 +1,6 @@
 //! Preflight against the catalogue: the allowed values in every error, lifecycle warnings.
 
-use super::*;
+use crate::plan::tests::*;
 
 fn offer(engine: &str, version: &str, plan: &str, flavor: &str, region: &str) -> Offer {
     Offer {

@@ -1,8 +1,25 @@
 //! Web Hosting: the calls on a hosting's attached domains, SSL certificate and databases,
 //! their API paths (`/hosting/web/{hosting}/...`, with the tasks every write starts), and the
-//! domain rule.
+//! domain rule, and `Hostings`, the family behind the contract (`HostingAttachedDomain`,
+//! `HostingSsl`, `HostingDatabase`; one scope per hosting).
+
+pub(crate) mod engine;
+pub(crate) mod live;
+pub mod model;
+pub(crate) mod normalise;
+pub(crate) mod plan;
+#[cfg(test)]
+mod plan_tests;
+pub(crate) mod resume;
+pub mod spec;
 
 use super::segment;
+use super::Family;
+use crate::live::read::{ReadError, Reader};
+use crate::live::{LiveScope, LiveState, Scope};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
+use crate::plan::{Context, Digests, Draft, Finding};
+use futures::future::BoxFuture;
 use serde_json::Value;
 
 /// A call on one web hosting.
@@ -131,6 +148,114 @@ pub fn task_path(hosting: &str, task: i64) -> String {
 /// An attached domain's identity: the same domain whatever its case or trailing dot.
 pub fn domain(domain: &str) -> String {
     domain.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// How messages name a hosting scope.
+pub(crate) fn fmt_scope(f: &mut std::fmt::Formatter<'_>, hosting: &str) -> std::fmt::Result {
+    write!(f, "hosting {hosting}")
+}
+
+/// Web Hosting behind the family contract.
+pub(crate) struct Hostings;
+
+impl Family for Hostings {
+    fn kinds(&self) -> &'static [Kind] {
+        &[
+            Kind::HostingAttachedDomain,
+            Kind::HostingSsl,
+            Kind::HostingDatabase,
+        ]
+    }
+
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::Hosting { .. })
+    }
+
+    /// One scope per hosting of a hosting kind (its `hosting`, or the defaults'), and one per
+    /// hosting `reconcile.yaml` declares under `manages.hostings`.
+    fn scopes(&self, manifests: &ManifestSet) -> Vec<Scope> {
+        let defaults = &manifests.defaults;
+        let hosting = |named: &Option<String>| {
+            named
+                .clone()
+                .or_else(|| defaults.hosting.clone())
+                .map(|hosting| Scope::Hosting { hosting })
+        };
+        let named = manifests
+            .resources
+            .iter()
+            .filter_map(|resource| match &resource.spec {
+                Spec::HostingAttachedDomain(spec) => hosting(&spec.hosting),
+                Spec::HostingSsl(spec) => hosting(&spec.hosting),
+                Spec::HostingDatabase(spec) => hosting(&spec.hosting),
+                _ => None,
+            });
+        let managed = defaults
+            .manages
+            .hostings
+            .iter()
+            .map(|hosting| Scope::Hosting {
+                hosting: hosting.clone(),
+            });
+        named.chain(managed).collect()
+    }
+
+    fn read_scope<'a>(
+        &'a self,
+        reader: &'a Reader<'_>,
+        scope: &'a Scope,
+        _: &'a ManifestSet,
+        _: bool,
+    ) -> BoxFuture<'a, Result<LiveScope, ReadError>> {
+        let Scope::Hosting { hosting } = scope else {
+            unreachable!("only hosting scopes are routed here")
+        };
+        Box::pin(live::read_scope(reader, hosting))
+    }
+
+    fn missing(&self, scope: &Scope) -> String {
+        scope.to_string()
+    }
+
+    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+        plan::scope_of(resource, ctx)
+    }
+
+    fn plan_scope(
+        &self,
+        scope: &Scope,
+        live: &LiveScope,
+        resources: &[&Resource],
+        ctx: &Context,
+        out: &mut Draft,
+    ) {
+        plan::plan_scope(scope, live, resources, ctx, out)
+    }
+
+    fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
+        plan::digest(scope, live, out)
+    }
+
+    fn secret_ref<'s>(&self, spec: &'s Spec, key: &str) -> Option<&'s SecretRef> {
+        match (spec, key) {
+            (Spec::HostingDatabase(db), "password") => Some(&db.password),
+            (Spec::HostingSsl(ssl), "certificate") => ssl.certificate.as_ref(),
+            (Spec::HostingSsl(ssl), "key") => ssl.key.as_ref(),
+            (Spec::HostingSsl(ssl), "chain") => ssl.chain.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn resume(
+        &self,
+        address: &Address,
+        spec: &Spec,
+        manifests: &ManifestSet,
+        live: &LiveState,
+        id: Option<&str>,
+    ) -> Option<super::Resume> {
+        resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Hosting)
+    }
 }
 
 #[cfg(test)]

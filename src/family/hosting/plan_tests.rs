@@ -1,6 +1,7 @@
 //! HostingAttachedDomain, HostingSsl and HostingDatabase.
 
-use super::*;
+use crate::plan::tests::*;
+use serde_json::Value;
 
 fn shop() -> ManifestSet {
     manifests(vec![

@@ -1,7 +1,7 @@
 //! ManagedStackMysql: identity by pinned id, then by claiming in name order, in the listing's
 //! order.
 
-use super::*;
+use crate::plan::tests::*;
 
 fn live_with(stacks: Vec<LiveStack>) -> LiveState {
     let mut live = LiveState::default();

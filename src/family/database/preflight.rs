@@ -11,9 +11,9 @@
 //! block a plan because the catalogue moved on. A project whose catalogue could not be read
 //! gets one warning that preflight was skipped.
 
-use super::{Action, Context, Draft};
 use crate::live::{Catalogue, Offer};
 use crate::manifest::model::{Address, DatabaseServiceSpec, Kind, Spec};
+use crate::plan::{Action, Context, Draft};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the plan does with the service's offer.

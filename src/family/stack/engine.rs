@@ -1,7 +1,7 @@
 //! RunAbove managed MySQL stack steps, on RunAbove's API (`Step::client` is `Client::runabove`
 //! for this kind).
 //!
-//! Identity is the planner's rule, `plan::stack::claims`, run again on the live listing: first
+//! Identity is the planner's rule, `family::stack::claims`, run again on the live listing: first
 //! for the manifests this plan does not create (with the clusters already taken by this run's
 //! other stack steps out of reach), then for this step's manifest. A cluster claimed is
 //! adopted; none means `POST /stackMysql`. The create answers no id
@@ -13,13 +13,14 @@
 //! Ready: `GET /stackMysql/{id}` until `active` is true. Deleted: `GET /stackMysql/{id}` until
 //! 404.
 
-use super::readiness::{observe, Deadlines, Observation};
-use super::step::{get_if_present, Creation, Lookup, Step, StepEnd, StepResult};
-use crate::family::stack::{stack_path, Call, STACKS_PATH};
+use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::step::{get_if_present, Creation, Lookup, Step, StepEnd, StepResult};
+use crate::family::stack::{claimants, claims, stack_path, Call, STACKS_PATH};
+use crate::family::Operation;
 use crate::live::{mapping, LiveStack};
 use crate::manifest::model::{Address, ManagedStackMysqlSpec, ManifestSet, Spec};
 use crate::ovh::{Client, Method};
-use crate::plan::stack::{claimants, claims};
+use crate::plan::Plan;
 use futures::future::try_join_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,6 +56,20 @@ pub(crate) fn planner_claims<'s, 'm>(
         &claimants(&manifests.resources),
         &mut BTreeSet::new(),
     )
+}
+
+/// The stack manifests `plan` creates (`POST /stackMysql`): a run keeps them out of the
+/// claims of its other stack steps.
+pub(crate) fn planned_creates(plan: &Plan) -> BTreeSet<Address> {
+    plan.changes
+        .iter()
+        .filter(|c| {
+            c.calls
+                .iter()
+                .any(|call| matches!(call, Operation::Stack(Call::Create { .. })))
+        })
+        .map(|c| c.address.clone())
+        .collect()
 }
 
 /// The cluster `me` stands for, if any: the rule run first for the manifests this plan does

@@ -1,12 +1,12 @@
 //! RunAbove managed MySQL stacks, read live on RunAbove's API (`Reader::runabove`):
 //! `GET /stackMysql` (`{"products": [{"id"}]}`), then each cluster, mapped to `LiveStack`.
 //! A cluster has no name: which manifest stands for which cluster is the planner's rule
-//! (`plan::stack::claims`), and it needs every cluster, so the whole family is one scope.
+//! (`family::stack::claims`), and it needs every cluster, so the whole family is one scope.
 
-use super::fields::opt_u32;
-use super::model::{LiveScope, LiveStack};
-use super::read::{ReadError, Reader};
 use crate::family::stack::stack_path;
+use crate::live::fields::opt_u32;
+use crate::live::model::{LiveScope, LiveStack};
+use crate::live::read::{ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
 
@@ -31,7 +31,7 @@ pub(crate) async fn read_scope(reader: &Reader<'_>) -> Result<LiveScope, ReadErr
         }
     }))
     .await?;
-    // The claim order is the listing's (`plan::stack`).
+    // The claim order is the listing's (`family::stack::claims`).
     let stacks: Vec<LiveStack> = read.into_iter().flatten().collect();
     Ok(LiveScope::StackMysql { stacks })
 }

@@ -21,20 +21,18 @@
 //!   capability (`sqlPerso`, ...) is not compared: the live database does not show it.
 //!   Passwords are never compared; a create sends `"***"` in the plan.
 
-use super::diff::{self, Fields, Rules};
 use super::normalise::{self, is_leaving};
-use super::{action_for, change, of_kind, Context, Draft, Family, Finding};
-use super::{Action, FieldChange, Operation, Unmanaged};
 use crate::family::hosting::Call;
 use crate::live::{LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, Scope};
 use crate::manifest::model::{
     ActiveOrNone, Address, HostingAttachedDomainSpec, HostingDatabaseSpec, HostingSslSpec, Kind,
     Resource, Spec,
 };
+use crate::plan::diff::{self, Fields, Rules};
+use crate::plan::{action_for, change, of_kind, Context, DigestKey, Digests, Draft, Finding};
+use crate::plan::{Action, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-pub struct Hostings;
 
 const DOMAIN_RULES: Rules = Rules {
     forcing: &[],
@@ -51,63 +49,97 @@ const DATABASE_RULES: Rules = Rules {
     owned: &[],
 };
 
-impl Family for Hostings {
-    fn kinds(&self) -> &'static [Kind] {
-        &[
-            Kind::HostingAttachedDomain,
-            Kind::HostingSsl,
-            Kind::HostingDatabase,
-        ]
+pub(super) fn scope_of(resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+    let hosting = match &resource.spec {
+        Spec::HostingAttachedDomain(spec) => &spec.hosting,
+        Spec::HostingSsl(spec) => &spec.hosting,
+        Spec::HostingDatabase(spec) => &spec.hosting,
+        _ => unreachable!("only hosting kinds are routed here"),
+    };
+    match ctx.hosting(hosting) {
+        Some(hosting) => Ok(Scope::Hosting { hosting }),
+        None => Err(Finding {
+            address: resource.address.clone(),
+            field: "spec.hosting".into(),
+            message: "no hosting: set spec.hosting or `hosting` in reconcile.yaml".into(),
+        }),
     }
+}
 
-    fn owns(&self, scope: &Scope) -> bool {
-        matches!(scope, Scope::Hosting { .. })
+pub(super) fn plan_scope(
+    scope: &Scope,
+    live: &LiveScope,
+    resources: &[&Resource],
+    ctx: &Context,
+    out: &mut Draft,
+) {
+    let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
+        let affected = resources.iter().map(|r| r.address.clone()).collect();
+        out.unknown(
+            scope.clone(),
+            "the live state read is not a hosting".into(),
+            affected,
+        );
+        return;
+    };
+    let mut plan = ScopePlan {
+        scope,
+        hosting,
+        live,
+        ctx,
+        out,
+    };
+    let covered_by_ssl = plan.domains(resources);
+    plan.ssl(resources, covered_by_ssl);
+    plan.databases(resources);
+}
+
+/// The digests of a hosting scope (`plan::digest`): attached domains, SSL, databases.
+pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
+    let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
+        return;
+    };
+    let domains: Vec<_> = live
+        .attached_domains
+        .iter()
+        .filter(|d| !is_leaving(&d.status))
+        .collect();
+    let listing = DigestKey::AttachedDomains {
+        hosting: hosting.clone(),
+    };
+    out.listing(listing, domains.iter().map(|d| d.domain.as_str()));
+    for domain in domains {
+        let key = DigestKey::AttachedDomain {
+            hosting: hosting.clone(),
+            domain: domain.domain.clone(),
+        };
+        out.object(key, domain);
     }
-
-    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
-        let hosting = match &resource.spec {
-            Spec::HostingAttachedDomain(spec) => &spec.hosting,
-            Spec::HostingSsl(spec) => &spec.hosting,
-            Spec::HostingDatabase(spec) => &spec.hosting,
-            _ => unreachable!("only hosting kinds are routed here"),
+    let ssl = live.ssl.as_ref().filter(|s| !is_leaving(&s.status));
+    let ssl = ssl.map(|ssl| {
+        let mut ssl = ssl.clone();
+        ssl.domains.sort();
+        ssl
+    });
+    let key = DigestKey::HostingSsl {
+        hosting: hosting.clone(),
+    };
+    out.object(key, &ssl);
+    let databases: Vec<_> = live
+        .databases
+        .iter()
+        .filter(|d| !is_leaving(&d.status))
+        .collect();
+    let listing = DigestKey::HostingDatabases {
+        hosting: hosting.clone(),
+    };
+    out.listing(listing, databases.iter().map(|d| d.name.as_str()));
+    for database in databases {
+        let key = DigestKey::HostingDatabase {
+            hosting: hosting.clone(),
+            name: database.name.clone(),
         };
-        match ctx.hosting(hosting) {
-            Some(hosting) => Ok(Scope::Hosting { hosting }),
-            None => Err(Finding {
-                address: resource.address.clone(),
-                field: "spec.hosting".into(),
-                message: "no hosting: set spec.hosting or `hosting` in reconcile.yaml".into(),
-            }),
-        }
-    }
-
-    fn plan_scope(
-        &self,
-        scope: &Scope,
-        live: &LiveScope,
-        resources: &[&Resource],
-        ctx: &Context,
-        out: &mut Draft,
-    ) {
-        let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
-            let affected = resources.iter().map(|r| r.address.clone()).collect();
-            out.unknown(
-                scope.clone(),
-                "the live state read is not a hosting".into(),
-                affected,
-            );
-            return;
-        };
-        let mut plan = ScopePlan {
-            scope,
-            hosting,
-            live,
-            ctx,
-            out,
-        };
-        let covered_by_ssl = plan.domains(resources);
-        plan.ssl(resources, covered_by_ssl);
-        plan.databases(resources);
+        out.object(key, database);
     }
 }
 
@@ -142,7 +174,7 @@ impl ScopePlan<'_, '_> {
             Spec::HostingAttachedDomain(spec) => Some(spec),
             _ => None,
         });
-        let domains = super::duplicate_identities(
+        let domains = crate::plan::duplicate_identities(
             &domains,
             |d| normalise::domain(&d.domain),
             "domain",
@@ -274,7 +306,7 @@ impl ScopePlan<'_, '_> {
             _ => None,
         });
         let hosting = self.hosting.to_string();
-        let ssls = super::duplicate_identities(
+        let ssls = crate::plan::duplicate_identities(
             &ssls,
             |_| hosting.clone(),
             "the certificate of hosting",
@@ -376,7 +408,7 @@ impl ScopePlan<'_, '_> {
             Spec::HostingDatabase(spec) => Some(spec),
             _ => None,
         });
-        let databases = super::duplicate_identities(
+        let databases = crate::plan::duplicate_identities(
             &databases,
             |d| d.user.to_ascii_lowercase(),
             "database user",

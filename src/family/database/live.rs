@@ -9,18 +9,23 @@
 //! `nodes`); storage is `storage.size` in GB, else the deprecated `disk.size`, and a size of 0
 //! (engines without configurable disk) is `None`.
 
-use super::fields::{opt_bool, opt_string, opt_u32, size_in_gb, string, strings};
-use super::model::{
-    Catalogue, LiveIpRestriction, LiveScope, LiveService, LiveUser, Offer, UsersState,
-};
-use super::read::{ReadError, Reader};
 use crate::family::database::{
     availability_path, index_entry_path, index_path, service_path, services_path, user_path,
     users_path,
 };
+use crate::live::fields::{opt_bool, opt_string, opt_u32, size_in_gb, string, strings};
+use crate::live::model::{
+    Catalogue, LiveIpRestriction, LiveScope, LiveService, LiveUser, Offer, UsersState,
+};
+use crate::live::read::scope_state;
+use crate::live::read::{ReadError, Reader};
+use crate::live::{LiveState, Scope, ScopeState, ANY_ENGINE};
+use crate::manifest::model::{ManifestSet, Spec};
+use crate::ovh::{ErrorClass, OvhError};
+use futures::future::join_all;
 use futures::future::try_join_all;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Reads the services of `engine` in `project`; users only of the services for whose
 /// description `needs_users` is true.
@@ -308,6 +313,143 @@ pub fn offer(row: &Value) -> Option<Offer> {
         end_of_sale: lifecycle.and_then(|l| opt_string(l, "endOfSale")),
         end_of_life: opt_string(lifecycle.unwrap_or(row), "endOfLife"),
     })
+}
+
+/// The engines no manifest names, from each managed project's index (`index_results`): the
+/// service ids no engine scope of `state` listed, each read once (none at all in the usual
+/// case), added as their engine's scope. An index that could not be read leaves the project's
+/// other engines unknown (`ANY_ENGINE`); credentials refused or the API unreachable stop the
+/// read (`Err`, with the scope, for `ReadFailure`).
+pub(crate) async fn read_other_engines(
+    reader: &Reader<'_>,
+    state: &mut LiveState,
+    index_results: Vec<(&String, Result<Vec<String>, ReadError>)>,
+    prune: bool,
+) -> Result<(), (Scope, OvhError)> {
+    // The engines no manifest names, from each managed project's index: the ids no engine
+    // scope listed, each read once (none at all in the usual case).
+    let other_reads = join_all(index_results.into_iter().map(|(project, index)| {
+        let state = &*state;
+        async move {
+            let ids = match index {
+                Ok(ids) => ids,
+                Err(err) => return Err((project, err)),
+            };
+            let seen = state.database_ids(project);
+            let unseen: Vec<String> = ids.into_iter().filter(|id| !seen.contains(id)).collect();
+            read_by_id(reader, project, &unseen, prune)
+                .await
+                .map(|by_engine| (project, by_engine))
+                .map_err(|err| (project, err))
+        }
+    }));
+    for result in other_reads.await {
+        match result {
+            Ok((project, by_engine)) => {
+                for (engine, services) in by_engine {
+                    let scope = Scope::Database {
+                        project: project.clone(),
+                        engine,
+                    };
+                    // An engine a manifest names was read (or failed) as its own scope; a
+                    // service of it the index shows is one created since: left to the next run.
+                    state
+                        .scopes
+                        .entry(scope)
+                        .or_insert(ScopeState::Known(LiveScope::Database { services }));
+                }
+            }
+            Err((project, err)) => {
+                let scope = Scope::Database {
+                    project: project.clone(),
+                    engine: ANY_ENGINE.to_owned(),
+                };
+                // Credentials and an unreachable API stop the read; the index alone failing
+                // otherwise (its engines were readable) leaves those engines unknown.
+                let err = match err {
+                    ReadError::Api(api)
+                        if matches!(
+                            api.error_class(),
+                            ErrorClass::Credentials | ErrorClass::Unreachable
+                        ) =>
+                    {
+                        return Err((scope, api));
+                    }
+                    other => other,
+                };
+                let unknown = scope_state(&scope, Err(err));
+                state.scopes.insert(scope, unknown);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one database scope (`Family::read_scope`): its services, and the users of those a
+/// manifest names (of every service under `prune`, the ones a pruning plan deletes), so that
+/// a user removed from the manifests is still listed and users are deleted child-first.
+pub(super) async fn read_scope_of(
+    reader: &Reader<'_>,
+    scope: &Scope,
+    manifests: &ManifestSet,
+    prune: bool,
+) -> Result<LiveScope, ReadError> {
+    let Scope::Database { project, engine } = scope else {
+        unreachable!("only database scopes are routed here")
+    };
+    let named = service_names(manifests)
+        .remove(&(project.clone(), engine.clone()))
+        .unwrap_or_default();
+    let needs_users = |description: &str| prune || named.contains(description);
+    read_scope(reader, project, engine, &needs_users).await
+}
+
+/// The projects whose database catalogue is read (for preflight): those of the database
+/// scopes among `scopes`.
+pub(crate) fn catalogue_projects(scopes: &BTreeSet<Scope>) -> BTreeSet<&str> {
+    scopes
+        .iter()
+        .filter_map(|scope| match scope {
+            Scope::Database { project, .. } => Some(project.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The projects read whole (every engine's services): the project of every `DatabaseService`
+/// manifest, and those `reconcile.yaml` lists under `manages.projects`.
+pub fn managed_projects(manifests: &ManifestSet) -> BTreeSet<String> {
+    let mut projects: BTreeSet<String> = crate::live::scopes(manifests)
+        .into_iter()
+        .filter_map(|scope| match scope {
+            Scope::Database { project, .. } => Some(project),
+            _ => None,
+        })
+        .collect();
+    projects.extend(manifests.defaults.manages.projects.iter().cloned());
+    projects
+}
+
+/// Every `DatabaseService` manifest's name, by (project, engine).
+pub(crate) fn service_names(
+    manifests: &ManifestSet,
+) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for resource in &manifests.resources {
+        let Spec::DatabaseService(spec) = &resource.spec else {
+            continue;
+        };
+        if let Some(project) = spec
+            .project
+            .clone()
+            .or_else(|| manifests.defaults.project.clone())
+        {
+            out.entry((project, spec.engine.clone()))
+                .or_default()
+                .insert(resource.address.name.clone());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,12 +1,33 @@
 //! Public Cloud Databases: the calls on services (with their whole `ipRestrictions` list) and
-//! users, their API paths, and the username rule.
+//! users, their API paths, the username rule, and `Databases`, the family behind the contract
+//! (`DatabaseService` and `DatabaseUser`; one scope per project and engine).
 //!
 //! Paths: `/cloud/project/{project}/database/{engine}[/{service}[/user[/{user}]]]`, the
 //! project's index of every engine's services (`.../database/service`) and the catalogue
 //! (`.../database/availability`).
 
+pub(crate) mod engine;
+pub(crate) mod live;
+pub mod model;
+pub(crate) mod normalise;
+pub(crate) mod plan;
+#[cfg(test)]
+mod plan_tests;
+mod preflight;
+#[cfg(test)]
+mod preflight_tests;
+pub(crate) mod resume;
+pub mod spec;
+
+use super::Family;
 use super::{segment, Id};
+use crate::live::read::{ReadError, Reader};
+use crate::live::{LiveScope, LiveState, Scope};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::plan::{Context, Digests, Draft, Finding};
+use futures::future::BoxFuture;
 use serde_json::Value;
+use std::fmt;
 
 /// A call on the services of one engine in one project.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +199,116 @@ pub fn username(engine: &str, name: &str) -> String {
         name.strip_suffix("@admin").unwrap_or(name).to_string()
     } else {
         name.to_string()
+    }
+}
+
+/// The engine of `Scope::Database` standing for every engine of a project whose service
+/// index could not be read (the engines no manifest names are then unknown).
+pub const ANY_ENGINE: &str = "*";
+
+/// How messages name a database scope.
+pub(crate) fn fmt_scope(f: &mut fmt::Formatter<'_>, project: &str, engine: &str) -> fmt::Result {
+    if engine == ANY_ENGINE {
+        write!(f, "databases of every engine in project {project}")
+    } else {
+        write!(f, "database {engine} in project {project}")
+    }
+}
+
+/// Public Cloud Databases behind the family contract.
+pub(crate) struct Databases;
+
+impl Family for Databases {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::DatabaseService, Kind::DatabaseUser]
+    }
+
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::Database { .. })
+    }
+
+    /// One scope per project and engine of a `DatabaseService` (its `project`, or the
+    /// defaults'; the engine as written). Users live in their service's scope.
+    fn scopes(&self, manifests: &ManifestSet) -> Vec<Scope> {
+        let defaults = &manifests.defaults;
+        manifests
+            .resources
+            .iter()
+            .filter_map(|resource| match &resource.spec {
+                Spec::DatabaseService(spec) => spec
+                    .project
+                    .clone()
+                    .or_else(|| defaults.project.clone())
+                    .map(|project| Scope::Database {
+                        project,
+                        engine: spec.engine.clone(),
+                    }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn read_scope<'a>(
+        &'a self,
+        reader: &'a Reader<'_>,
+        scope: &'a Scope,
+        manifests: &'a ManifestSet,
+        prune: bool,
+    ) -> BoxFuture<'a, Result<LiveScope, ReadError>> {
+        Box::pin(live::read_scope_of(reader, scope, manifests, prune))
+    }
+
+    fn missing(&self, scope: &Scope) -> String {
+        match scope {
+            Scope::Database { project, engine } => {
+                format!("project {project} (or its {engine} databases)")
+            }
+            _ => scope.to_string(),
+        }
+    }
+
+    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+        plan::scope_of(resource, ctx)
+    }
+
+    fn plan_scope(
+        &self,
+        scope: &Scope,
+        live: &LiveScope,
+        resources: &[&Resource],
+        ctx: &Context,
+        out: &mut Draft,
+    ) {
+        plan::plan_scope(scope, live, resources, ctx, out)
+    }
+
+    fn preflight(&self, ctx: &Context, draft: &mut Draft) {
+        preflight::check(ctx, draft)
+    }
+
+    fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
+        plan::digest(scope, live, out)
+    }
+
+    fn wait_shape(&self, spec: &Spec) -> String {
+        match spec {
+            Spec::DatabaseService(s) => format!(
+                " {} {} {} x{}",
+                s.engine, s.plan, s.nodes.flavor, s.nodes.count
+            ),
+            _ => String::new(),
+        }
+    }
+
+    fn resume(
+        &self,
+        address: &Address,
+        spec: &Spec,
+        manifests: &ManifestSet,
+        live: &LiveState,
+        id: Option<&str>,
+    ) -> Option<super::Resume> {
+        resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Database)
     }
 }
 

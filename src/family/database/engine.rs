@@ -18,9 +18,11 @@
 //!   recording it, gets its password reset (`credentials/reset`), since nobody else can know it.
 //! - Deletes (users first, by the plan's waves): `DELETE`, then `GET` until 404.
 
-use super::readiness::{observe, Deadlines, Observation};
-use super::secrets::{self, UserSecret};
-use super::step::{get_if_present, status_of, Creation, Lookup, Run, Step, StepEnd, StepResult};
+use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::secrets::{self, UserSecret};
+use crate::engine::step::{
+    get_if_present, status_of, Creation, Lookup, Run, Step, StepEnd, StepResult,
+};
 use crate::family::database::{
     credentials_reset_path, service_path, services_path, user_path, username as username_key,
     users_path, Call,
@@ -148,7 +150,8 @@ async fn older_service_twin(
     ours: &str,
 ) -> StepResult<Option<FoundService>> {
     let what = format!("service {name}");
-    let ids = super::step::list_ids(run.client, &services_path(project, engine), &what).await?;
+    let ids =
+        crate::engine::step::list_ids(run.client, &services_path(project, engine), &what).await?;
     let paths: Vec<String> = ids
         .iter()
         .map(|id| service_path(project, engine, id))
@@ -178,7 +181,8 @@ async fn older_user_twin(
 ) -> StepResult<Option<FoundUser>> {
     let what = format!("user {name}");
     let ids =
-        super::step::list_ids(run.client, &users_path(project, engine, service), &what).await?;
+        crate::engine::step::list_ids(run.client, &users_path(project, engine, service), &what)
+            .await?;
     let paths: Vec<String> = ids
         .iter()
         .map(|id| user_path(project, engine, service, id))

@@ -10,9 +10,9 @@
 //! certificate by `GET .../ssl`; a database by the list filtered on its `user`, then each
 //! one's `user`. One found on its way out (`deleting`) is waited out, then created again.
 
-use super::readiness::{observe, Deadlines, Observation};
-use super::step::get_if_present;
-use super::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
+use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::step::get_if_present;
+use crate::engine::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
 use crate::family::hosting::{
     attached_domain_path, attached_domains_path, database_path, databases_of_user_path,
     databases_path, ssl_path, task_path, Call,
@@ -23,7 +23,7 @@ use serde_json::Value;
 
 /// Object statuses on the way to `created`: the planner's list, so that what a plan shows
 /// in progress is what a step waits through.
-pub(super) use crate::plan::HOSTING_ON_THE_WAY as ON_THE_WAY;
+pub(crate) use crate::plan::HOSTING_ON_THE_WAY as ON_THE_WAY;
 
 /// A hosting object found by identity: its key (domain, database name, hosting), status and
 /// running task.

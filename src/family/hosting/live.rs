@@ -5,13 +5,15 @@
 //! Mapping choices: a database's `quotaSize` (`{unit, value}`) becomes MB; `type` is its engine;
 //! an attached domain's `taskId` is kept only while the API shows one.
 
-use super::fields::{opt_bool, opt_i64, opt_string, size_in_mb, string};
-use super::model::{LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, LiveSsl};
-use super::read::{ids, ReadError, Reader};
 use crate::family::hosting::{
     attached_domain_path, attached_domains_path, database_path, databases_path, hosting_path,
     ssl_domains_path, ssl_path,
 };
+use crate::live::fields::{opt_bool, opt_i64, opt_string, size_in_mb, string};
+use crate::live::model::{
+    LiveAttachedDomain, LiveHosting, LiveHostingDatabase, LiveScope, LiveSsl,
+};
+use crate::live::read::{ids, ReadError, Reader};
 use futures::future::try_join_all;
 use serde_json::Value;
 

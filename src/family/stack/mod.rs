@@ -1,0 +1,181 @@
+//! RunAbove managed MySQL stacks (on RunAbove's API, `Client::runabove`): the calls, their
+//! paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `claims`.
+
+pub(crate) mod engine;
+pub(crate) mod live;
+pub mod model;
+pub(crate) mod plan;
+#[cfg(test)]
+mod plan_tests;
+pub(crate) mod resume;
+pub mod spec;
+
+/// The identity rule: which live cluster each manifest stands for (plan, engine and resume).
+pub(crate) use plan::{claimants, claims};
+
+use super::segment;
+use super::Family;
+use crate::live::read::{ReadError, Reader};
+use crate::live::{LiveScope, LiveState, Scope};
+use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::ovh::Client;
+use crate::plan::{Context, Digests, Draft, Finding};
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+/// A call on RunAbove's managed MySQL clusters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// `POST /stackMysql` (no body unless `nodes` is given). The answer carries no id: the
+    /// cluster is found again by the claim rule.
+    Create { body: Option<Value> },
+    /// `DELETE /stackMysql/{id}`.
+    Delete { id: String },
+}
+
+impl Call {
+    pub fn method(&self) -> &'static str {
+        match self {
+            Call::Create { .. } => "POST",
+            Call::Delete { .. } => "DELETE",
+        }
+    }
+
+    pub fn path(&self) -> String {
+        match self {
+            Call::Create { .. } => STACKS_PATH.to_owned(),
+            Call::Delete { id } => stack_path(id),
+        }
+    }
+
+    pub fn body(&self) -> Option<&Value> {
+        match self {
+            Call::Create { body } => body.as_ref(),
+            Call::Delete { .. } => None,
+        }
+    }
+}
+
+/// `/stackMysql`: every cluster (`{"products": [{"id"}]}`).
+pub const STACKS_PATH: &str = "/stackMysql";
+
+/// `/stackMysql/{id}`.
+pub fn stack_path(id: &str) -> String {
+    format!("{STACKS_PATH}/{}", segment(id))
+}
+
+/// How messages name the stacks' scope.
+pub(crate) fn fmt_scope(f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.write_str("managed MySQL stacks")
+}
+
+/// RunAbove managed MySQL behind the family contract; its calls go to RunAbove's API.
+pub(crate) struct Stacks;
+
+impl Family for Stacks {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::ManagedStackMysql]
+    }
+
+    fn owns(&self, scope: &Scope) -> bool {
+        matches!(scope, Scope::StackMysql)
+    }
+
+    /// The one scope of every cluster, when a `ManagedStackMysql` exists or `reconcile.yaml`
+    /// declares `manages.stackMysql`.
+    fn scopes(&self, manifests: &ManifestSet) -> Vec<Scope> {
+        let named = manifests
+            .resources
+            .iter()
+            .any(|resource| matches!(resource.spec, Spec::ManagedStackMysql(_)));
+        if named || manifests.defaults.manages.stack_mysql {
+            vec![Scope::StackMysql]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn read_scope<'a>(
+        &'a self,
+        reader: &'a Reader<'_>,
+        _: &'a Scope,
+        _: &'a ManifestSet,
+        _: bool,
+    ) -> BoxFuture<'a, Result<LiveScope, ReadError>> {
+        Box::pin(live::read_scope(reader))
+    }
+
+    fn missing(&self, _: &Scope) -> String {
+        "the managed MySQL stacks route".to_owned()
+    }
+
+    fn scope_of(&self, resource: &Resource, ctx: &Context) -> Result<Scope, Finding> {
+        plan::scope_of(resource, ctx)
+    }
+
+    fn plan_scope(
+        &self,
+        scope: &Scope,
+        live: &LiveScope,
+        resources: &[&Resource],
+        ctx: &Context,
+        out: &mut Draft,
+    ) {
+        plan::plan_scope(scope, live, resources, ctx, out)
+    }
+
+    fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
+        plan::digest(scope, live, out)
+    }
+
+    fn client<'c>(&self, client: &'c Client) -> &'c Client {
+        client.runabove()
+    }
+
+    fn resume(
+        &self,
+        address: &Address,
+        spec: &Spec,
+        manifests: &ManifestSet,
+        live: &LiveState,
+        id: Option<&str>,
+    ) -> Option<super::Resume> {
+        resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Stack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::Operation;
+    use serde_json::json;
+
+    fn rendered(call: Call) -> String {
+        Operation::Stack(call).to_string()
+    }
+
+    #[test]
+    fn every_call_renders_the_method_and_path_the_api_expects() {
+        let create = Call::Create {
+            body: Some(json!({"nodes": 3})),
+        };
+        assert_eq!(create.body(), Some(&json!({"nodes": 3})));
+        assert_eq!(rendered(create), "POST /stackMysql");
+        assert_eq!(rendered(Call::Create { body: None }), "POST /stackMysql");
+        assert_eq!(
+            rendered(Call::Delete { id: "5d1c".into() }),
+            "DELETE /stackMysql/5d1c"
+        );
+    }
+
+    #[test]
+    fn odd_ids_are_escaped_and_cannot_add_path_parts() {
+        assert_eq!(
+            rendered(Call::Delete {
+                id: "1/../2?x".into()
+            }),
+            "DELETE /stackMysql/1%2F..%2F2%3Fx"
+        );
+        assert_eq!(stack_path("."), "/stackMysql/%252E");
+    }
+}
