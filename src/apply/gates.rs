@@ -4,10 +4,12 @@
 //! Gates: a delete without `--prune`, more deletes (replaces included) than `--max-deletes`, a
 //! delete or replace of a service with `deletionProtection` on, a replace of a database
 //! service or hosting database without `--allow-replace`. All of them are reported, not the
-//! first.
+//! first. Which objects are protected, and which lose their data when replaced, each family
+//! says (`Family::deletion_protected`, `Family::loses_data_on_replace`).
 
-use crate::live::{LiveScope, LiveService, LiveState, ScopeState};
-use crate::manifest::model::{Address, Kind};
+use crate::family;
+use crate::live::LiveState;
+use crate::manifest::model::Address;
 use crate::plan::model::{Action, Change, Plan};
 use crate::plan::render;
 use serde::Serialize;
@@ -69,14 +71,11 @@ pub fn gates(plan: &Plan, live: &LiveState, settings: &GateSettings) -> Vec<Refu
         });
     }
     for change in &removals {
-        if change.address.kind != Kind::DatabaseService {
-            continue;
-        }
+        let kind = change.address.kind;
         let protected = change
             .live_id
             .as_deref()
-            .and_then(|id| service_by_id(live, id))
-            .is_some_and(|s| s.deletion_protection == Some(true));
+            .is_some_and(|id| family::of_kind(kind).deletion_protected(kind, live, id));
         if !protected {
             continue;
         }
@@ -107,10 +106,8 @@ pub fn gates(plan: &Plan, live: &LiveState, settings: &GateSettings) -> Vec<Refu
             let Action::Replace { forced_by } = &change.action else {
                 continue;
             };
-            if !matches!(
-                change.address.kind,
-                Kind::DatabaseService | Kind::HostingDatabase
-            ) {
+            let kind = change.address.kind;
+            if !family::of_kind(kind).loses_data_on_replace(kind) {
                 continue;
             }
             refusals.push(Refusal {
@@ -183,18 +180,11 @@ pub fn accepted(answer: &str) -> bool {
     answer.trim() == "yes"
 }
 
-/// The live service with this id, in any known database scope.
-fn service_by_id<'a>(live: &'a LiveState, id: &str) -> Option<&'a LiveService> {
-    live.scopes.values().find_map(|state| match state {
-        ScopeState::Known(LiveScope::Database { services }) => services.iter().find(|s| s.id == id),
-        _ => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::apply::fixtures::*;
+    use crate::manifest::model::Kind;
 
     const OPEN: GateSettings = GateSettings {
         prune: true,

@@ -1,9 +1,15 @@
 //! `--rotate`: which users may have their password reset, and when a reset must wait.
 
 use crate::engine::{ApplyReport, PasswordUnknown, StepOutcome};
-use crate::manifest::model::{Address, Kind, ManifestSet};
-use crate::manifest::Spec;
+use crate::family;
+use crate::manifest::model::{Address, ManifestSet};
 use std::collections::BTreeSet;
+
+/// True when `--rotate` can reset the password of the object at `address` (its family says:
+/// `Family::rotatable`; today a `DatabaseUser`'s).
+pub fn rotatable(address: &Address) -> bool {
+    family::of_kind(address.kind).rotatable(address.kind)
+}
 
 /// The first address to rotate that no manifest names (checked before any API call).
 pub fn unnamed<'a>(rotations: &'a [Address], manifests: &ManifestSet) -> Option<&'a Address> {
@@ -24,14 +30,12 @@ pub fn add_lost(rotations: &mut Vec<Address>, unknown: &[PasswordUnknown]) -> BT
     lost
 }
 
-/// Why a rotation cannot run: the user's own step, or its service's, did not finish.
+/// Why a rotation cannot run: the user's own step, or one its family names
+/// (`Family::rotation_needs`: its service's), did not finish.
 pub fn blocked(report: &ApplyReport, manifests: &ManifestSet, user: &Address) -> Option<Address> {
     let mut addresses = vec![user.clone()];
-    if let Some(Spec::DatabaseUser(spec)) = manifests.get(user).map(|r| &r.spec) {
-        addresses.push(Address {
-            kind: Kind::DatabaseService,
-            name: spec.service.clone(),
-        });
+    if let Some(resource) = manifests.get(user) {
+        addresses.extend(family::of_kind(user.kind).rotation_needs(resource));
     }
     addresses.into_iter().find(|address| {
         report
@@ -45,7 +49,8 @@ pub fn blocked(report: &ApplyReport, manifests: &ManifestSet, user: &Address) ->
 mod tests {
     use super::*;
     use crate::apply::fixtures::*;
-    use crate::manifest::model::{DatabaseUserSpec, Resource, Span};
+    use crate::manifest::model::Kind;
+    use crate::manifest::model::{DatabaseUserSpec, Resource, Span, Spec};
     use crate::plan::model::Action;
 
     #[test]

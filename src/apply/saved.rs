@@ -9,8 +9,9 @@
 //! manifests no longer give the same changes (`check_changes`).
 
 use super::identity::{ApiIdentity, IDENTITY_KEY};
-use crate::live::{LiveService, LiveState, UsersState};
-use crate::manifest::model::{Address, Kind, ManifestSet};
+use crate::family;
+use crate::live::{LiveService, LiveState, Scope, ScopeState, UsersState};
+use crate::manifest::model::ManifestSet;
 use crate::plan::model::{Action, Plan, PLAN_FORMAT};
 use crate::plan::{self, render, DigestKey, StaleKey};
 use serde_json::{json, Map, Value};
@@ -310,13 +311,6 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
     let StaleKey::Known(known) = key else {
         return key.to_string();
     };
-    let named = |kind: Kind, name: &str| {
-        let address = Address {
-            kind,
-            name: name.to_string(),
-        };
-        manifests.get(&address).map(|_| address.to_string())
-    };
     let planned = |id: &str| {
         plan.changes
             .iter()
@@ -332,10 +326,16 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
             engine,
             id,
         } => planned(id).or_else(|| {
-            service(live, project, engine, id).map(|s| {
-                named(Kind::DatabaseService, &s.description)
-                    .unwrap_or_else(|| format!("service {:?}", s.description))
-            })
+            let scope = Scope::Database {
+                project: project.clone(),
+                engine: engine.clone(),
+            };
+            match live.scopes.get(&scope) {
+                Some(ScopeState::Known(objects)) => {
+                    family::of_scope(&scope).describe_live(objects, id, manifests)
+                }
+                _ => None,
+            }
         }),
         DigestKey::DatabaseUsers { service, .. } => Some(format!("the users of service {service}")),
         DigestKey::DatabaseUser {
@@ -390,6 +390,7 @@ fn service<'a>(
 mod tests {
     use super::*;
     use crate::apply::fixtures::*;
+    use crate::manifest::model::Kind;
     use crate::plan::model::FieldChange;
 
     #[test]

@@ -463,7 +463,7 @@ fn parse_rotations(values: &[String]) -> Result<Vec<Address>, Stop> {
                 })
             });
             match parsed {
-                Some(address) if address.kind == Kind::DatabaseUser => Ok(address),
+                Some(address) if rotation::rotatable(&address) => Ok(address),
                 Some(address) => Err(refused(
                     ExitStatus::Failure,
                     format!("--rotate {address}: only a DatabaseUser's password can be rotated"),

@@ -42,14 +42,15 @@ pub(crate) mod schedule;
 pub(crate) mod secrets;
 pub(crate) mod step;
 
-pub use crate::family::database::engine::{passwords_unknown, rotate_command, PasswordUnknown};
 pub use model::*;
 pub use secrets::{endpoint_key, intent, resource_dir, secrets_path, Intent};
 
+use crate::family::FAMILIES;
 use crate::live::LiveState;
 use crate::manifest::model::{Address, ManifestSet};
 use crate::ovh::Client;
 use crate::plan::{Action, Change, Plan};
+use std::path::Path;
 use std::time::Instant;
 
 /// Executes `plan` against the API (see the module doc). `manifests` are the ones the plan was
@@ -93,11 +94,11 @@ pub async fn execute(
     }
 }
 
-/// Resets the password of the `DatabaseUser` at `address` on purpose (`apply --rotate`): waits
-/// for its service and itself to be `READY` (within `options.timeout`), `POST
-/// .../credentials/reset`, and writes the new password to the secrets sink, at
-/// `secrets_path(&options.secrets_dir, address)`. `live` supplies the ids when it has them;
-/// otherwise they are found by identity on the API.
+/// Resets the password of the resource at `address` on purpose (`apply --rotate`), through its
+/// family's `rotate` (a `DatabaseUser`: waits for its service and itself to be `READY` within
+/// `options.timeout`, `POST .../credentials/reset`), and writes the new password to the secrets
+/// sink, at `secrets_path(&options.secrets_dir, address)`. `live` supplies the ids when it has
+/// them; otherwise they are found by identity on the API.
 pub async fn rotate(
     client: &Client,
     manifests: &ManifestSet,
@@ -119,8 +120,29 @@ pub async fn rotate(
     };
     let started = Instant::now();
     let mut step = step::Step::new(&run, &change);
-    let result = crate::family::database::engine::rotate(&mut step, live).await;
+    let result = crate::family::of_kind(address.kind)
+        .rotate(&mut step, live)
+        .await;
     step.finish(started, result)
+}
+
+/// Every resource of `manifests` that `live` shows existing and whose password the secrets sink
+/// (`dir`, for `endpoint`) does not hold, family by family (`Family::passwords_unknown`).
+pub fn passwords_unknown(
+    dir: &Path,
+    endpoint: &crate::ovh::Endpoint,
+    manifests: &ManifestSet,
+    live: &LiveState,
+) -> Vec<PasswordUnknown> {
+    FAMILIES
+        .iter()
+        .flat_map(|family| family.passwords_unknown(dir, endpoint, manifests, live))
+        .collect()
+}
+
+/// The command that resets `address`'s password on purpose.
+pub fn rotate_command(address: &Address) -> String {
+    format!("reconcile apply <manifests> --rotate {address}")
 }
 
 #[cfg(test)]
@@ -150,5 +172,32 @@ mod tests {
         };
         let rotate = rotate(&client, &manifests, &live, &address, &options);
         assert_send(&rotate);
+    }
+
+    /// A family without passwords (the contract's default `rotate`) fails the step, sending
+    /// nothing (the client points at a closed port).
+    #[tokio::test]
+    async fn rotating_an_object_without_a_password_fails_its_step() {
+        let client = crate::ovh::Client::new(crate::ovh::ClientConfig::new(
+            crate::ovh::Endpoint::parse("http://127.0.0.1:9/1.0").unwrap(),
+            crate::ovh::Credentials::application("ak", "as", "ck"),
+        ))
+        .unwrap();
+        let address = Address {
+            kind: crate::manifest::model::Kind::HostingDatabase,
+            name: "shop".into(),
+        };
+        let report = rotate(
+            &client,
+            &ManifestSet::default(),
+            &LiveState::default(),
+            &address,
+            &ExecuteOptions::default(),
+        )
+        .await;
+        let StepOutcome::Failed { message, .. } = report.outcome else {
+            panic!("rotating a hosting database ended {:?}", report.outcome);
+        };
+        assert_eq!(message, "HostingDatabase/shop has no password to rotate");
     }
 }

@@ -132,3 +132,14 @@ impl Progress for Silent {
     fn waiting(&self, _: &Address, _: &str, _: Duration) {}
     fn step_finished(&self, _: &StepReport) {}
 }
+
+/// A resource of the manifests (a `DatabaseUser`) that exists on the API and whose password the secrets
+/// sink does not hold (`engine::passwords_unknown`, from `Family::passwords_unknown`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordUnknown {
+    pub address: Address,
+    pub user_id: String,
+    /// An intent is recorded: a run created it and its password reached nobody, so it is reset
+    /// (otherwise someone else created it and may hold it: `--rotate` resets it on purpose).
+    pub intent: bool,
+}

@@ -37,14 +37,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
+use std::path::Path;
 
 pub(crate) use crate::ovh::path_segment as segment;
 
 use crate::engine::step::{Step, StepEnd, StepResult};
+use crate::engine::PasswordUnknown;
 use crate::live::read::{ReadError, Reader};
 use crate::live::LiveState;
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
-use crate::ovh::Client;
+use crate::ovh::{Client, Endpoint};
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
 
@@ -128,6 +130,68 @@ pub(crate) trait Family: Sync {
         live: &LiveState,
         id: Option<&str>,
     ) -> Option<Resume>;
+
+    // What apply asks a family around the engine (`apply::gates`, `apply::rotation`,
+    // `apply::saved`, `engine::rotate`, `engine::passwords_unknown`): the defaults are those of
+    // a family with no deletion protection, no data lost by a replace and no password to reset.
+
+    /// True when the live object `id`, of a change to an object of `kind`, refuses to be deleted
+    /// or replaced (a database service's `deletionProtection`).
+    fn deletion_protected(&self, _kind: Kind, _live: &LiveState, _id: &str) -> bool {
+        false
+    }
+
+    /// True when replacing an object of `kind` (deleting it, then creating it again) loses its
+    /// data: the `--allow-replace` gate.
+    fn loses_data_on_replace(&self, _kind: Kind) -> bool {
+        false
+    }
+
+    /// True when `apply --rotate` can reset the password of an object of `kind`.
+    fn rotatable(&self, _kind: Kind) -> bool {
+        false
+    }
+
+    /// The objects whose steps must end done, besides the resource's own, before its password
+    /// is reset (a database user's service).
+    fn rotation_needs(&self, _resource: &Resource) -> Vec<Address> {
+        Vec::new()
+    }
+
+    /// Resets the password of the step's resource on purpose (`apply --rotate`) and writes the
+    /// new one to the secrets sink.
+    fn rotate<'a>(
+        &'a self,
+        step: &'a mut Step<'_, '_>,
+        _live: &'a LiveState,
+    ) -> BoxFuture<'a, StepResult<()>> {
+        let message = format!("{} has no password to rotate", step.address());
+        Box::pin(async move { Err(StepEnd::failed(message)) })
+    }
+
+    /// The resources of `manifests` that `live` shows existing and whose password the secrets
+    /// sink (`dir`, for `endpoint`) does not hold.
+    fn passwords_unknown(
+        &self,
+        _dir: &Path,
+        _endpoint: &Endpoint,
+        _manifests: &ManifestSet,
+        _live: &LiveState,
+    ) -> Vec<PasswordUnknown> {
+        Vec::new()
+    }
+
+    /// How a message names the live object `id` of one of its scopes (`live`): the address of
+    /// the resource the manifests name it by, else the object as the API shows it; `None` when
+    /// the scope has no such object or the family does not name its objects this way.
+    fn describe_live(
+        &self,
+        _live: &LiveScope,
+        _id: &str,
+        _manifests: &ManifestSet,
+    ) -> Option<String> {
+        None
+    }
 }
 
 /// The registry: every API family, in the order plans list their scopes.
@@ -385,5 +449,65 @@ mod tests {
         assert_eq!(Id::Created.segment(), "{id}");
         assert_eq!(Id::from("a/b c").segment(), "a%2Fb%20c");
         assert_eq!(Id::from("5f0c-1").segment(), "5f0c-1");
+    }
+
+    /// What apply asks each family, for every kind: only a database service is protected and
+    /// loses its data when replaced with a hosting database, only a database user rotates.
+    #[test]
+    fn each_family_answers_apply_for_its_own_kinds() {
+        use crate::apply::fixtures::{live, live_service};
+        let live = live(vec![live_service("s1", true)]);
+        let mut answers = Vec::new();
+        for kind in Kind::ALL {
+            let family = of_kind(kind);
+            answers.push(format!(
+                "{}: protected={} losesData={} rotatable={}",
+                kind.as_str(),
+                family.deletion_protected(kind, &live, "s1"),
+                family.loses_data_on_replace(kind),
+                family.rotatable(kind),
+            ));
+        }
+        assert_eq!(
+            answers,
+            [
+                "DatabaseService: protected=true losesData=true rotatable=false",
+                "DatabaseUser: protected=false losesData=false rotatable=true",
+                "HostingAttachedDomain: protected=false losesData=false rotatable=false",
+                "HostingSsl: protected=false losesData=false rotatable=false",
+                "HostingDatabase: protected=false losesData=true rotatable=false",
+                "ManagedStackMysql: protected=false losesData=false rotatable=false",
+            ]
+        );
+    }
+
+    #[test]
+    fn hostings_and_stacks_name_no_live_object_nor_password_and_need_nothing_to_rotate() {
+        use crate::plan::tests::{domain, hosting_db, live_from_manifests, manifests, stack};
+        let dir = tempfile::tempdir().unwrap();
+        let endpoint = crate::ovh::Endpoint::parse("http://127.0.0.1:9/1.0").unwrap();
+        let set = manifests(vec![
+            domain("d", "example.com", |_| {}),
+            hosting_db("hdb", "u", |_| {}),
+            stack("s", |_| {}),
+        ]);
+        let live = live_from_manifests(&set);
+        for family in [&hosting::Hostings as &dyn Family, &stack::Stacks] {
+            assert_eq!(
+                family.passwords_unknown(dir.path(), &endpoint, &set, &live),
+                []
+            );
+            for state in live.scopes.values() {
+                let crate::live::ScopeState::Known(objects) = state else {
+                    continue;
+                };
+                for id in ["example.com", "hdb", "id-s"] {
+                    assert_eq!(family.describe_live(objects, id, &set), None);
+                }
+            }
+            for resource in &set.resources {
+                assert_eq!(family.rotation_needs(resource), []);
+            }
+        }
     }
 }

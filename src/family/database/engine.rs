@@ -23,6 +23,7 @@ use crate::engine::secrets::{self, UserSecret};
 use crate::engine::step::{
     get_if_present, status_of, Creation, Lookup, Run, Step, StepEnd, StepResult,
 };
+use crate::engine::{rotate_command, PasswordUnknown};
 use crate::family::database::{
     credentials_reset_path, service_path, services_path, user_path, username as username_key,
     users_path, Call,
@@ -713,11 +714,6 @@ pub(crate) async fn create_user(
     Ok(())
 }
 
-/// The command that resets `address`'s password on purpose.
-pub fn rotate_command(address: &Address) -> String {
-    format!("reconcile apply <manifests> --rotate {address}")
-}
-
 /// Where a user's password goes, with its service's endpoints.
 struct UserSink<'s> {
     service_id: &'s str,
@@ -932,20 +928,9 @@ pub(crate) async fn rotate(step: &mut Step<'_, '_>, live: &LiveState) -> StepRes
     Ok(())
 }
 
-/// A `DatabaseUser` of the manifests that exists on the API and whose password the secrets
-/// sink does not hold (`engine::passwords_unknown`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordUnknown {
-    pub address: Address,
-    pub user_id: String,
-    /// An intent is recorded: a run created it and its password reached nobody, so it is reset
-    /// (otherwise someone else created it and may hold it: `--rotate` resets it on purpose).
-    pub intent: bool,
-}
-
 /// Every `DatabaseUser` of `manifests` that `live` shows existing and the sink (`dir`, for
 /// `endpoint`) has no password for.
-pub fn passwords_unknown(
+pub(crate) fn passwords_unknown(
     dir: &std::path::Path,
     endpoint: &crate::ovh::Endpoint,
     manifests: &crate::manifest::model::ManifestSet,

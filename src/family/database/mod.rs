@@ -21,13 +21,17 @@ pub mod spec;
 
 use super::Family;
 use super::{segment, Id};
+use crate::engine::step::{Step, StepResult};
+use crate::engine::PasswordUnknown;
 use crate::live::read::{ReadError, Reader};
-use crate::live::{LiveScope, LiveState, Scope};
+use crate::live::{LiveScope, LiveState, Scope, ScopeState};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::ovh::Endpoint;
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use std::fmt;
+use std::path::Path;
 
 /// A call on the services of one engine in one project.
 #[derive(Debug, Clone, PartialEq)]
@@ -310,6 +314,77 @@ impl Family for Databases {
     ) -> Option<super::Resume> {
         resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Database)
     }
+
+    /// A service with `deletionProtection` on, found by id in any known database scope.
+    fn deletion_protected(&self, kind: Kind, live: &LiveState, id: &str) -> bool {
+        kind == Kind::DatabaseService
+            && live
+                .scopes
+                .values()
+                .find_map(|state| match state {
+                    ScopeState::Known(LiveScope::Database { services }) => {
+                        services.iter().find(|s| s.id == id)
+                    }
+                    _ => None,
+                })
+                .is_some_and(|s| s.deletion_protection == Some(true))
+    }
+
+    /// A service replaced is a new cluster: its data is gone.
+    fn loses_data_on_replace(&self, kind: Kind) -> bool {
+        kind == Kind::DatabaseService
+    }
+
+    /// A user's password can be reset.
+    fn rotatable(&self, kind: Kind) -> bool {
+        kind == Kind::DatabaseUser
+    }
+
+    /// A user's password is reset once its service is done too.
+    fn rotation_needs(&self, resource: &Resource) -> Vec<Address> {
+        match &resource.spec {
+            Spec::DatabaseUser(spec) => vec![Address {
+                kind: Kind::DatabaseService,
+                name: spec.service.clone(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        step: &'a mut Step<'_, '_>,
+        live: &'a LiveState,
+    ) -> BoxFuture<'a, StepResult<()>> {
+        Box::pin(engine::rotate(step, live))
+    }
+
+    fn passwords_unknown(
+        &self,
+        dir: &Path,
+        endpoint: &Endpoint,
+        manifests: &ManifestSet,
+        live: &LiveState,
+    ) -> Vec<PasswordUnknown> {
+        engine::passwords_unknown(dir, endpoint, manifests, live)
+    }
+
+    /// A service: the `DatabaseService` its description names when a manifest has it, else
+    /// `service "DESCRIPTION"`.
+    fn describe_live(&self, live: &LiveScope, id: &str, manifests: &ManifestSet) -> Option<String> {
+        let LiveScope::Database { services } = live else {
+            return None;
+        };
+        let service = services.iter().find(|s| s.id == id)?;
+        let address = Address {
+            kind: Kind::DatabaseService,
+            name: service.description.clone(),
+        };
+        Some(match manifests.get(&address) {
+            Some(_) => address.to_string(),
+            None => format!("service {:?}", service.description),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -445,5 +520,83 @@ mod tests {
         assert_eq!(username("mongodb", "app@admin"), "app");
         assert_eq!(username("mongodb", " app "), "app");
         assert_eq!(username("postgresql", "app@admin"), "app@admin");
+    }
+
+    // What apply asks the family (`Family::deletion_protected` .. `describe_live`).
+
+    #[test]
+    fn only_a_service_with_deletion_protection_on_is_protected() {
+        use crate::apply::fixtures::{live, live_service};
+        let live = live(vec![live_service("s1", true), live_service("s2", false)]);
+        assert!(Databases.deletion_protected(Kind::DatabaseService, &live, "s1"));
+        assert!(!Databases.deletion_protected(Kind::DatabaseService, &live, "s2"));
+        assert!(!Databases.deletion_protected(Kind::DatabaseService, &live, "gone"));
+        assert!(!Databases.deletion_protected(Kind::DatabaseUser, &live, "s1"));
+    }
+
+    #[test]
+    fn a_replaced_service_loses_its_data_and_only_a_user_has_a_password_to_rotate() {
+        assert!(Databases.loses_data_on_replace(Kind::DatabaseService));
+        assert!(!Databases.loses_data_on_replace(Kind::DatabaseUser));
+        assert!(Databases.rotatable(Kind::DatabaseUser));
+        assert!(!Databases.rotatable(Kind::DatabaseService));
+    }
+
+    #[test]
+    fn a_user_is_rotated_once_its_service_is_done() {
+        use crate::plan::tests::{service, user};
+        assert_eq!(
+            Databases.rotation_needs(&user("app", "orders-db", "app", &[])),
+            [Address {
+                kind: Kind::DatabaseService,
+                name: "orders-db".into(),
+            }]
+        );
+        assert_eq!(Databases.rotation_needs(&service("orders-db", |_| {})), []);
+    }
+
+    #[test]
+    fn a_live_service_is_named_by_its_manifest_else_by_its_description() {
+        use crate::apply::fixtures::live_service;
+        use crate::plan::tests::{manifests, service};
+        let scope = LiveScope::Database {
+            services: vec![live_service("s1", false)],
+        };
+        let unnamed = ManifestSet::default();
+        let named = manifests(vec![service("svc-s1", |_| {})]);
+        assert_eq!(
+            Databases.describe_live(&scope, "s1", &unnamed).as_deref(),
+            Some("service \"svc-s1\"")
+        );
+        assert_eq!(
+            Databases.describe_live(&scope, "s1", &named).as_deref(),
+            Some("DatabaseService/svc-s1")
+        );
+        assert_eq!(Databases.describe_live(&scope, "s9", &named), None);
+        let stacks = LiveScope::StackMysql { stacks: Vec::new() };
+        assert_eq!(Databases.describe_live(&stacks, "s1", &named), None);
+    }
+
+    #[test]
+    fn a_live_user_whose_password_the_sink_lacks_is_listed() {
+        use crate::plan::tests::{live_from_manifests, manifests, service, user};
+        let dir = tempfile::tempdir().unwrap();
+        let endpoint = crate::ovh::Endpoint::parse("http://127.0.0.1:9/1.0").unwrap();
+        let set = manifests(vec![
+            service("orders-db", |_| {}),
+            user("app", "orders-db", "app", &["readWrite@admin"]),
+        ]);
+        let unknown =
+            Databases.passwords_unknown(dir.path(), &endpoint, &set, &live_from_manifests(&set));
+        assert_eq!(
+            unknown
+                .iter()
+                .map(|u| u.address.to_string())
+                .collect::<Vec<_>>(),
+            ["DatabaseUser/app"]
+        );
+        assert!(!unknown[0].intent);
+        let none = Databases.passwords_unknown(dir.path(), &endpoint, &set, &LiveState::default());
+        assert_eq!(none, []);
     }
 }

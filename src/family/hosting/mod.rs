@@ -256,6 +256,11 @@ impl Family for Hostings {
     ) -> Option<super::Resume> {
         resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Hosting)
     }
+
+    /// A hosting database replaced is an empty database: its data is gone.
+    fn loses_data_on_replace(&self, kind: Kind) -> bool {
+        kind == Kind::HostingDatabase
+    }
 }
 
 #[cfg(test)]
