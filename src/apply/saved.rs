@@ -10,7 +10,7 @@
 
 use super::identity::{ApiIdentity, IDENTITY_KEY};
 use crate::family;
-use crate::live::{LiveService, LiveState, Scope, ScopeState, UsersState};
+use crate::live::{LiveState, Scope, ScopeState};
 use crate::manifest::model::ManifestSet;
 use crate::plan::model::{Action, Plan, PLAN_FORMAT};
 use crate::plan::{self, render, DigestKey, StaleKey};
@@ -325,35 +325,15 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
             project,
             engine,
             id,
-        } => planned(id).or_else(|| {
-            let scope = Scope::Database {
-                project: project.clone(),
-                engine: engine.clone(),
-            };
-            match live.scopes.get(&scope) {
-                Some(ScopeState::Known(objects)) => {
-                    family::of_scope(&scope).describe_live(objects, id, manifests)
-                }
-                _ => None,
-            }
-        }),
+        } => planned(id).or_else(|| live_object(live, database(project, engine), &[id], manifests)),
         DigestKey::DatabaseUsers { service, .. } => Some(format!("the users of service {service}")),
         DigestKey::DatabaseUser {
             project,
             engine,
-            service: service_id,
+            service,
             id,
-        } => planned(id).or_else(|| {
-            let service = service(live, project, engine, service_id)?;
-            let Some(UsersState::Known { users }) = &service.users else {
-                return None;
-            };
-            let user = users.iter().find(|u| u.id == *id)?;
-            Some(format!(
-                "user {:?} of service {:?}",
-                user.username, service.description
-            ))
-        }),
+        } => planned(id)
+            .or_else(|| live_object(live, database(project, engine), &[service, id], manifests)),
         DigestKey::AttachedDomains { hosting } => {
             Some(format!("the attached domains of {hosting}"))
         }
@@ -374,16 +354,28 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
     }
 }
 
-/// The live service `id` of a known database scope.
-fn service<'a>(
-    live: &'a LiveState,
-    project: &str,
-    engine: &str,
-    id: &str,
-) -> Option<&'a LiveService> {
-    live.database_services(project, engine)?
-        .iter()
-        .find(|s| s.id == id)
+/// The scope a database digest key's object lives in.
+fn database(project: &str, engine: &str) -> Scope {
+    Scope::Database {
+        project: project.to_owned(),
+        engine: engine.to_owned(),
+    }
+}
+
+/// How the family of `scope` names the live object at `ids` there (`Family::describe_live`),
+/// when the scope is known.
+fn live_object(
+    live: &LiveState,
+    scope: Scope,
+    ids: &[&str],
+    manifests: &ManifestSet,
+) -> Option<String> {
+    match live.scopes.get(&scope)? {
+        ScopeState::Known(objects) => {
+            family::of_scope(&scope).describe_live(objects, ids, manifests)
+        }
+        ScopeState::Unknown { .. } => None,
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use crate::plan::{Change, Plan};
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -153,11 +153,9 @@ pub(crate) struct Run<'a> {
     pub finished: Mutex<Vec<StepReport>>,
     /// Secrets files written.
     pub secrets: Mutex<Vec<PathBuf>>,
-    /// Stack creates run one at a time (lookup then `POST`), and the ids taken by this run's
-    /// stack steps are not claimable by another (see `stack`).
-    pub stacks: tokio::sync::Mutex<BTreeSet<String>>,
-    /// The stack manifests this plan creates (their claims are being decided in this run).
-    pub stack_creates: BTreeSet<Address>,
+    /// What each family's steps share across the run (`Family::run_state`; the stacks'
+    /// serialised creates), read back with `family_state`.
+    families: Vec<Box<dyn std::any::Any + Send + Sync>>,
     /// The `--parallelism` slots: a step holds one while it sends calls (`Slot`).
     pub slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// What waits learn from each other (`readiness`).
@@ -274,7 +272,10 @@ impl<'a> Run<'a> {
         env: &'a (dyn Fn(&str) -> Option<String> + Sync),
         progress: &'a dyn Progress,
     ) -> Self {
-        let stack_creates = crate::family::stack::engine::planned_creates(plan);
+        let families = crate::family::FAMILIES
+            .iter()
+            .filter_map(|family| family.run_state(plan))
+            .collect();
         Run {
             client,
             manifests,
@@ -284,12 +285,18 @@ impl<'a> Run<'a> {
             deadline: Instant::now() + options.timeout,
             finished: Mutex::new(Vec::new()),
             secrets: Mutex::new(Vec::new()),
-            stacks: tokio::sync::Mutex::new(BTreeSet::new()),
-            stack_creates,
+            families,
             slots: std::sync::Arc::new(tokio::sync::Semaphore::new(options.parallelism.max(1))),
             pacer: Pacer::default(),
             listings: Listings::default(),
         }
+    }
+
+    /// The run-wide state of type `T` a family keeps (`Family::run_state`), if it keeps one.
+    pub fn family_state<T: std::any::Any>(&self) -> Option<&T> {
+        self.families
+            .iter()
+            .find_map(|state| state.downcast_ref::<T>())
     }
 
     /// The live id of a finished, done step at one of `addresses` of `kind`.

@@ -47,8 +47,9 @@ use crate::live::read::{ReadError, Reader};
 use crate::live::LiveState;
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
 use crate::ovh::{Client, Endpoint};
-use crate::plan::{Context, Digests, Draft, Finding};
+use crate::plan::{Context, Digests, Draft, Finding, Plan};
 use futures::future::BoxFuture;
+use std::any::Any;
 
 /// One API family as the generic layers see it: the family contract. `plan::plan` routes
 /// resources and plans scopes through it, `plan::live_digests` digests its scopes,
@@ -181,15 +182,22 @@ pub(crate) trait Family: Sync {
         Vec::new()
     }
 
-    /// How a message names the live object `id` of one of its scopes (`live`): the address of
-    /// the resource the manifests name it by, else the object as the API shows it; `None` when
-    /// the scope has no such object or the family does not name its objects this way.
+    /// How a message names the live object at `ids` (its parent's id first: `[service, user]`)
+    /// in one of its scopes (`live`): the address of the resource the manifests name it by,
+    /// else the object as the API shows it; `None` when the scope has no such object or the
+    /// family does not name its objects this way.
     fn describe_live(
         &self,
         _live: &LiveScope,
-        _id: &str,
+        _ids: &[&str],
         _manifests: &ManifestSet,
     ) -> Option<String> {
+        None
+    }
+
+    /// What its steps share across one engine run of `plan`, kept by `engine::step::Run` and
+    /// read back by the family's engine (`Run::family_state`): the stacks' serialised creates.
+    fn run_state(&self, _plan: &Plan) -> Option<Box<dyn Any + Send + Sync>> {
         None
     }
 }
@@ -502,12 +510,57 @@ mod tests {
                     continue;
                 };
                 for id in ["example.com", "hdb", "id-s"] {
-                    assert_eq!(family.describe_live(objects, id, &set), None);
+                    assert_eq!(family.describe_live(objects, &[id], &set), None);
                 }
             }
             for resource in &set.resources {
                 assert_eq!(family.rotation_needs(resource), []);
             }
         }
+    }
+
+    /// Only stacks keep run-wide state: the manifests the plan creates, out of the other
+    /// stack steps' claims.
+    #[test]
+    fn only_stacks_keep_state_across_a_run() {
+        use crate::plan::{Action, Change, Plan};
+        let create = |name: &str, calls| Change {
+            address: Address {
+                kind: Kind::ManagedStackMysql,
+                name: name.into(),
+            },
+            action: Action::Create,
+            wave: 0,
+            fields: Vec::new(),
+            calls,
+            live_id: None,
+            depends_on: Vec::new(),
+        };
+        let plan = Plan {
+            changes: vec![
+                create(
+                    "new",
+                    vec![Operation::Stack(stack::Call::Create { body: None })],
+                ),
+                create("other", Vec::new()),
+            ],
+            ..Plan::default()
+        };
+        assert!(database::Databases.run_state(&plan).is_none());
+        assert!(hosting::Hostings.run_state(&plan).is_none());
+        let state = stack::Stacks
+            .run_state(&plan)
+            .expect("stacks keep run state");
+        let state = state
+            .downcast_ref::<stack::engine::RunState>()
+            .expect("the stacks' own state");
+        assert_eq!(
+            state
+                .creates()
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>(),
+            ["ManagedStackMysql/new"]
+        );
     }
 }

@@ -369,21 +369,43 @@ impl Family for Databases {
         engine::passwords_unknown(dir, endpoint, manifests, live)
     }
 
-    /// A service: the `DatabaseService` its description names when a manifest has it, else
-    /// `service "DESCRIPTION"`.
-    fn describe_live(&self, live: &LiveScope, id: &str, manifests: &ManifestSet) -> Option<String> {
+    /// A service (`[id]`): the `DatabaseService` its description names when a manifest has
+    /// it, else `service "DESCRIPTION"`; a user (`[service, id]`) of a service whose users were
+    /// read: `user "USERNAME" of service "DESCRIPTION"`.
+    fn describe_live(
+        &self,
+        live: &LiveScope,
+        ids: &[&str],
+        manifests: &ManifestSet,
+    ) -> Option<String> {
         let LiveScope::Database { services } = live else {
             return None;
         };
-        let service = services.iter().find(|s| s.id == id)?;
-        let address = Address {
-            kind: Kind::DatabaseService,
-            name: service.description.clone(),
-        };
-        Some(match manifests.get(&address) {
-            Some(_) => address.to_string(),
-            None => format!("service {:?}", service.description),
-        })
+        match ids {
+            [id] => {
+                let service = services.iter().find(|s| s.id == *id)?;
+                let address = Address {
+                    kind: Kind::DatabaseService,
+                    name: service.description.clone(),
+                };
+                Some(match manifests.get(&address) {
+                    Some(_) => address.to_string(),
+                    None => format!("service {:?}", service.description),
+                })
+            }
+            [service_id, id] => {
+                let service = services.iter().find(|s| s.id == *service_id)?;
+                let Some(model::UsersState::Known { users }) = &service.users else {
+                    return None;
+                };
+                let user = users.iter().find(|u| u.id == *id)?;
+                Some(format!(
+                    "user {:?} of service {:?}",
+                    user.username, service.description
+                ))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -556,25 +578,41 @@ mod tests {
     }
 
     #[test]
-    fn a_live_service_is_named_by_its_manifest_else_by_its_description() {
+    fn a_live_service_is_named_by_its_manifest_else_by_its_description_and_a_user_by_both() {
         use crate::apply::fixtures::live_service;
-        use crate::plan::tests::{manifests, service};
+        use crate::plan::tests::{live_user, manifests, service};
+        let mut with_users = live_service("s2", false);
+        with_users.users = Some(model::UsersState::Known {
+            users: vec![live_user("u1", "app", &[])],
+        });
         let scope = LiveScope::Database {
-            services: vec![live_service("s1", false)],
+            services: vec![live_service("s1", false), with_users],
         };
         let unnamed = ManifestSet::default();
         let named = manifests(vec![service("svc-s1", |_| {})]);
+        let describe = |ids: &[&str], set| Databases.describe_live(&scope, ids, set);
         assert_eq!(
-            Databases.describe_live(&scope, "s1", &unnamed).as_deref(),
+            describe(&["s1"], &unnamed).as_deref(),
             Some("service \"svc-s1\"")
         );
         assert_eq!(
-            Databases.describe_live(&scope, "s1", &named).as_deref(),
+            describe(&["s1"], &named).as_deref(),
             Some("DatabaseService/svc-s1")
         );
-        assert_eq!(Databases.describe_live(&scope, "s9", &named), None);
+        assert_eq!(describe(&["s9"], &named), None);
+        assert_eq!(
+            describe(&["s2", "u1"], &named).as_deref(),
+            Some("user \"app\" of service \"svc-s2\"")
+        );
+        assert_eq!(describe(&["s2", "u9"], &named), None);
+        assert_eq!(
+            describe(&["s1", "u1"], &named),
+            None,
+            "s1's users were not read"
+        );
+        assert_eq!(describe(&[], &named), None);
         let stacks = LiveScope::StackMysql { stacks: Vec::new() };
-        assert_eq!(Databases.describe_live(&stacks, "s1", &named), None);
+        assert_eq!(Databases.describe_live(&stacks, &["s1"], &named), None);
     }
 
     #[test]

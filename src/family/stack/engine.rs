@@ -58,6 +58,31 @@ pub(crate) fn planner_claims<'s, 'm>(
     )
 }
 
+/// What the stack steps of one run share (`Family::run_state`).
+#[derive(Debug, Default)]
+pub(crate) struct RunState {
+    /// Stack creates run one at a time (lookup then `POST`), and the ids taken by this run's
+    /// stack steps are not claimable by another.
+    taken: tokio::sync::Mutex<BTreeSet<String>>,
+    /// The stack manifests this plan creates (their claims are being decided in this run).
+    creates: BTreeSet<Address>,
+}
+
+impl RunState {
+    pub(crate) fn new(plan: &Plan) -> Self {
+        RunState {
+            taken: tokio::sync::Mutex::new(BTreeSet::new()),
+            creates: planned_creates(plan),
+        }
+    }
+
+    /// The stack manifests the run's plan creates.
+    #[cfg(test)]
+    pub(crate) fn creates(&self) -> &BTreeSet<Address> {
+        &self.creates
+    }
+}
+
 /// The stack manifests `plan` creates (`POST /stackMysql`): a run keeps them out of the
 /// claims of its other stack steps.
 pub(crate) fn planned_creates(plan: &Plan) -> BTreeSet<Address> {
@@ -114,7 +139,10 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
     let address = step.address();
     // One stack create at a time, from lookup to the lookup after the POST: claims stay
     // one-to-one and the new cluster is the only free match.
-    let mut taken = run.stacks.lock().await;
+    let state = run
+        .family_state::<RunState>()
+        .ok_or_else(|| StepEnd::failed("the run keeps no state for its stack steps"))?;
+    let mut taken = state.taken.lock().await;
     let snapshot = taken.clone();
     let lookup = || {
         let taken = &snapshot;
@@ -124,7 +152,7 @@ pub(crate) async fn create(step: &mut Step<'_, '_>, body: Option<Value>) -> Step
                 &stacks,
                 run.manifests,
                 (address, spec),
-                &run.stack_creates,
+                &state.creates,
                 taken,
             );
             Ok(match found {

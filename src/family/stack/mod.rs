@@ -19,7 +19,7 @@ use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
 use crate::ovh::Client;
-use crate::plan::{Context, Digests, Draft, Finding};
+use crate::plan::{Context, Digests, Draft, Finding, Plan};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
@@ -141,6 +141,11 @@ impl Family for Stacks {
         id: Option<&str>,
     ) -> Option<super::Resume> {
         resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Stack)
+    }
+
+    /// Stack creates are serialised across the run's steps.
+    fn run_state(&self, plan: &Plan) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+        Some(Box::new(engine::RunState::new(plan)))
     }
 }
 
