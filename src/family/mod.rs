@@ -46,10 +46,11 @@ use crate::engine::PasswordUnknown;
 use crate::live::read::{ReadError, Reader};
 use crate::live::LiveState;
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
-use crate::ovh::{Client, Endpoint};
+use crate::ovh::{Client, Endpoint, OvhError};
 use crate::plan::{Context, Digests, Draft, Finding, Plan};
 use futures::future::BoxFuture;
 use std::any::Any;
+use std::collections::BTreeSet;
 
 /// One API family as the generic layers see it: the family contract. `plan::plan` routes
 /// resources and plans scopes through it, `plan::live_digests` digests its scopes,
@@ -132,9 +133,32 @@ pub(crate) trait Family: Sync {
         id: Option<&str>,
     ) -> Option<Resume>;
 
-    // What apply asks a family around the engine (`apply::gates`, `apply::rotation`,
+    // Reads beside the scopes (`live::read`), and what apply asks a family around the engine (`apply::gates`, `apply::rotation`,
     // `apply::saved`, `engine::rotate`, `engine::passwords_unknown`): the defaults are those of
     // a family with no deletion protection, no data lost by a replace and no password to reset.
+
+    /// Reads it makes beside its scopes, concurrently with them (the database catalogue of each
+    /// project, the service index of each managed project), for `fold_beside`; `None`: none.
+    fn read_beside<'a>(
+        &'a self,
+        _reader: &'a Reader<'_>,
+        _scopes: &'a BTreeSet<Scope>,
+        _manifests: &'a ManifestSet,
+    ) -> BoxFuture<'a, Option<Beside>> {
+        Box::pin(async { None })
+    }
+
+    /// Folds what `read_beside` read into `state` once every scope is in; an error names the
+    /// scope it leaves unread (`live::ReadFailure`).
+    fn fold_beside<'a>(
+        &'a self,
+        _reader: &'a Reader<'_>,
+        _state: &'a mut LiveState,
+        _beside: Beside,
+        _prune: bool,
+    ) -> BoxFuture<'a, Result<(), (Scope, OvhError)>> {
+        Box::pin(async { Ok(()) })
+    }
 
     /// True when the live object `id`, of a change to an object of `kind`, refuses to be deleted
     /// or replaced (a database service's `deletionProtection`).
@@ -201,6 +225,10 @@ pub(crate) trait Family: Sync {
         None
     }
 }
+
+/// What a family read beside its scopes (`Family::read_beside`), handed back to its
+/// `fold_beside`.
+pub(crate) type Beside = Box<dyn Any + Send>;
 
 /// The registry: every API family, in the order plans list their scopes.
 pub(crate) const FAMILIES: &[&dyn Family] =
@@ -562,5 +590,33 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["ManagedStackMysql/new"]
         );
+    }
+
+    /// Only databases read beside their scopes (catalogues, indexes); with no scope and no
+    /// managed project they read and fold nothing, and the others' fold is a no-op.
+    #[tokio::test]
+    async fn only_databases_read_beside_their_scopes() {
+        let client = crate::ovh::Client::new(crate::ovh::ClientConfig::new(
+            crate::ovh::Endpoint::parse("http://127.0.0.1:9/1.0").unwrap(),
+            crate::ovh::Credentials::application("ak", "as", "ck"),
+        ))
+        .unwrap();
+        let reader = Reader::new(&client, 1);
+        let scopes = BTreeSet::new();
+        let set = ManifestSet::default();
+        let mut state = LiveState::default();
+        for family in [&hosting::Hostings as &dyn Family, &stack::Stacks] {
+            assert!(family.read_beside(&reader, &scopes, &set).await.is_none());
+            let folded = family.fold_beside(&reader, &mut state, Box::new(()), false);
+            assert!(folded.await.is_ok());
+        }
+        let beside = database::Databases
+            .read_beside(&reader, &scopes, &set)
+            .await
+            .expect("databases read beside their scopes");
+        let folded = database::Databases.fold_beside(&reader, &mut state, beside, false);
+        assert!(folded.await.is_ok());
+        assert_eq!(state, LiveState::default());
+        assert_eq!(reader.calls(), 0);
     }
 }

@@ -2,7 +2,8 @@
 //! (`read`) through one `Reader` that bounds in-flight requests, counts calls and never asks
 //! for the same path twice.
 //!
-//! Every scope and every project catalogue is read concurrently; inside a scope, the gets of an
+//! Every scope, and what each family reads beside its scopes (`Family::read_beside`: the
+//! database catalogues and project indexes), is read concurrently; inside a scope, the gets of an
 //! N+1 list run concurrently too. `parallelism` caps the requests in flight across all of
 //! them (a semaphore around each request, so nesting cannot multiply it); the client's rate
 //! limiter stays the real throttle.
@@ -17,7 +18,6 @@
 
 use super::answers::Answers;
 use super::model::{LiveScope, LiveState, Scope, ScopeState};
-use crate::family::database::live::{self as database, managed_projects};
 use crate::family::FAMILIES;
 use crate::manifest::ManifestSet;
 use crate::ovh::{Client, ErrorClass, OvhError, Redacted};
@@ -82,8 +82,6 @@ pub async fn read_with(
     let mut reader = Reader::new(client, parallelism);
     reader.answers = answers;
     let scopes = scopes(manifests);
-    let projects = database::catalogue_projects(&scopes);
-    let whole = managed_projects(manifests);
 
     let scope_reads = join_all(scopes.iter().map(|scope| {
         let reader = &reader;
@@ -93,16 +91,12 @@ pub async fn read_with(
             (scope.clone(), read)
         }
     }));
-    let catalogue_reads = join_all(projects.iter().map(|&project| {
+    let beside_reads = join_all(FAMILIES.iter().map(|family| {
         let reader = &reader;
-        async move { (project, database::read_catalogue(reader, project).await) }
+        let scopes = &scopes;
+        async move { (*family, family.read_beside(reader, scopes, manifests).await) }
     }));
-    let index_reads = join_all(whole.iter().map(|project| {
-        let reader = &reader;
-        async move { (project, database::read_index(reader, project).await) }
-    }));
-    let (scope_results, catalogue_results, index_results) =
-        futures::join!(scope_reads, catalogue_reads, index_reads);
+    let (scope_results, beside_results) = futures::join!(scope_reads, beside_reads);
 
     if let Some(stop) = reader.stopped_by() {
         return Err(ReadFailure::of(client, None, stop));
@@ -118,21 +112,14 @@ pub async fn read_with(
         let scope_state = scope_state(&scope, result);
         state.scopes.insert(scope, scope_state);
     }
-    // The engines no manifest names, from each managed project's index.
-    if let Err((scope, err)) =
-        database::read_other_engines(&reader, &mut state, index_results, prune).await
-    {
-        return Err(ReadFailure::of(client, Some(&scope), err));
-    }
-    for (project, result) in catalogue_results {
-        match result {
-            Ok(catalogue) => {
-                state.catalogues.insert(project.to_owned(), catalogue);
-            }
-            Err(err) => tracing::debug!(
-                project,
-                "database catalogue unavailable, preflight checks skipped: {err}"
-            ),
+    // What the families read beside their scopes (the database catalogues, and the engines no
+    // manifest names from each managed project's index).
+    for (family, beside) in beside_results {
+        let Some(beside) = beside else {
+            continue;
+        };
+        if let Err((scope, err)) = family.fold_beside(&reader, &mut state, beside, prune).await {
+            return Err(ReadFailure::of(client, Some(&scope), err));
         }
     }
     state.calls = reader.calls();
@@ -434,6 +421,7 @@ pub(crate) fn ids(body: &Value) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::database::live::managed_projects;
     use crate::manifest::Spec;
     use crate::manifest::{
         Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec,

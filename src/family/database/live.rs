@@ -320,6 +320,62 @@ pub fn offer(row: &Value) -> Option<Offer> {
 /// case), added as their engine's scope. An index that could not be read leaves the project's
 /// other engines unknown (`ANY_ENGINE`); credentials refused or the API unreachable stop the
 /// read (`Err`, with the scope, for `ReadFailure`).
+/// What the family reads beside its scopes, concurrently with them (`Family::read_beside`):
+/// the catalogue of each project a scope is in, and the service index of each managed project.
+pub(crate) struct Beside {
+    catalogues: Vec<(String, Result<Catalogue, ReadError>)>,
+    indexes: Vec<(String, Result<Vec<String>, ReadError>)>,
+}
+
+/// Reads the catalogues and indexes (`Beside`).
+pub(crate) async fn read_beside(
+    reader: &Reader<'_>,
+    scopes: &BTreeSet<Scope>,
+    manifests: &ManifestSet,
+) -> Beside {
+    let projects = catalogue_projects(scopes);
+    let whole = managed_projects(manifests);
+    let catalogue_reads = join_all(projects.iter().map(|&project| async move {
+        (project.to_owned(), read_catalogue(reader, project).await)
+    }));
+    let index_reads = join_all(
+        whole
+            .iter()
+            .map(|project| async move { (project.clone(), read_index(reader, project).await) }),
+    );
+    let (catalogues, indexes) = futures::join!(catalogue_reads, index_reads);
+    Beside {
+        catalogues,
+        indexes,
+    }
+}
+
+/// Folds what was read beside the scopes into `state`, once every scope is in: the engines
+/// no manifest names (from the indexes), then the catalogues (one that could not be read is
+/// left out: the planner warns, this logs at debug level).
+pub(crate) async fn fold_beside(
+    reader: &Reader<'_>,
+    state: &mut LiveState,
+    beside: Beside,
+    prune: bool,
+) -> Result<(), (Scope, OvhError)> {
+    let (projects, indexes): (Vec<String>, Vec<_>) = beside.indexes.into_iter().unzip();
+    let index_results = projects.iter().zip(indexes).collect();
+    read_other_engines(reader, state, index_results, prune).await?;
+    for (project, result) in beside.catalogues {
+        match result {
+            Ok(catalogue) => {
+                state.catalogues.insert(project, catalogue);
+            }
+            Err(err) => tracing::debug!(
+                project,
+                "database catalogue unavailable, preflight checks skipped: {err}"
+            ),
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn read_other_engines(
     reader: &Reader<'_>,
     state: &mut LiveState,

@@ -26,10 +26,11 @@ use crate::engine::PasswordUnknown;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope, ScopeState};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
-use crate::ovh::Endpoint;
+use crate::ovh::{Endpoint, OvhError};
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
@@ -313,6 +314,33 @@ impl Family for Databases {
         id: Option<&str>,
     ) -> Option<super::Resume> {
         resume::resume_for(address, spec, manifests, live, id).map(super::Resume::Database)
+    }
+
+    fn read_beside<'a>(
+        &'a self,
+        reader: &'a Reader<'_>,
+        scopes: &'a BTreeSet<Scope>,
+        manifests: &'a ManifestSet,
+    ) -> BoxFuture<'a, Option<super::Beside>> {
+        Box::pin(async move {
+            let beside = live::read_beside(reader, scopes, manifests).await;
+            Some(Box::new(beside) as super::Beside)
+        })
+    }
+
+    fn fold_beside<'a>(
+        &'a self,
+        reader: &'a Reader<'_>,
+        state: &'a mut LiveState,
+        beside: super::Beside,
+        prune: bool,
+    ) -> BoxFuture<'a, Result<(), (Scope, OvhError)>> {
+        Box::pin(async move {
+            match beside.downcast::<live::Beside>() {
+                Ok(beside) => live::fold_beside(reader, state, *beside, prune).await,
+                Err(_) => Ok(()),
+            }
+        })
     }
 
     /// A service with `deletionProtection` on, found by id in any known database scope.
