@@ -133,9 +133,11 @@ pub(crate) trait Family: Sync {
         id: Option<&str>,
     ) -> Option<Resume>;
 
-    // Reads beside the scopes (`live::read`), and what apply asks a family around the engine (`apply::gates`, `apply::rotation`,
-    // `apply::saved`, `engine::rotate`, `engine::passwords_unknown`): the defaults are those of
-    // a family with no deletion protection, no data lost by a replace and no password to reset.
+    // Reads beside the scopes (`live::read`), what apply asks around the engine
+    // (`apply::gates`, `apply::rotation`, `apply::saved`, `engine::rotate`,
+    // `engine::passwords_unknown`) and run-wide state (`engine::step::Run`). The defaults are
+    // those of a family that reads nothing beside its scopes, protects nothing, loses no data
+    // on a replace and has no password to reset.
 
     /// Reads it makes beside its scopes, concurrently with them (the database catalogue of each
     /// project, the service index of each managed project), for `fold_beside`; `None`: none.
