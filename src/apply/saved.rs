@@ -9,6 +9,7 @@
 //! manifests no longer give the same changes (`check_changes`).
 
 use super::identity::{ApiIdentity, IDENTITY_KEY};
+use crate::family::{database, hosting, stack};
 use crate::live::{LiveService, LiveState, UsersState};
 use crate::manifest::model::{Address, Kind, ManifestSet};
 use crate::plan::model::{Action, Plan, PLAN_FORMAT};
@@ -324,26 +325,28 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
             .map(|c| c.address.to_string())
     };
     let label = match known {
-        DigestKey::DatabaseServices { project, engine } => {
+        DigestKey::Database(database::DigestKey::Services { project, engine }) => {
             Some(format!("the {engine} services of project {project}"))
         }
-        DigestKey::DatabaseService {
+        DigestKey::Database(database::DigestKey::Service {
             project,
             engine,
             id,
-        } => planned(id).or_else(|| {
+        }) => planned(id).or_else(|| {
             service(live, project, engine, id).map(|s| {
                 named(Kind::DatabaseService, &s.description)
                     .unwrap_or_else(|| format!("service {:?}", s.description))
             })
         }),
-        DigestKey::DatabaseUsers { service, .. } => Some(format!("the users of service {service}")),
-        DigestKey::DatabaseUser {
+        DigestKey::Database(database::DigestKey::Users { service, .. }) => {
+            Some(format!("the users of service {service}"))
+        }
+        DigestKey::Database(database::DigestKey::User {
             project,
             engine,
             service: service_id,
             id,
-        } => planned(id).or_else(|| {
+        }) => planned(id).or_else(|| {
             let service = service(live, project, engine, service_id)?;
             let Some(UsersState::Known { users }) = &service.users else {
                 return None;
@@ -354,19 +357,23 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
                 user.username, service.description
             ))
         }),
-        DigestKey::AttachedDomains { hosting } => {
+        DigestKey::Hosting(hosting::DigestKey::AttachedDomains { hosting }) => {
             Some(format!("the attached domains of {hosting}"))
         }
-        DigestKey::AttachedDomain { domain, .. } => {
+        DigestKey::Hosting(hosting::DigestKey::AttachedDomain { domain, .. }) => {
             planned(domain).or_else(|| Some(format!("attached domain {domain}")))
         }
-        DigestKey::HostingSsl { hosting } => Some(format!("the SSL certificate of {hosting}")),
-        DigestKey::HostingDatabases { hosting } => Some(format!("the databases of {hosting}")),
-        DigestKey::HostingDatabase { name, .. } => {
+        DigestKey::Hosting(hosting::DigestKey::Ssl { hosting }) => {
+            Some(format!("the SSL certificate of {hosting}"))
+        }
+        DigestKey::Hosting(hosting::DigestKey::Databases { hosting }) => {
+            Some(format!("the databases of {hosting}"))
+        }
+        DigestKey::Hosting(hosting::DigestKey::Database { name, .. }) => {
             planned(name).or_else(|| Some(format!("hosting database {name}")))
         }
-        DigestKey::Stacks => Some("the managed MySQL stacks".to_string()),
-        DigestKey::Stack { id } => planned(id),
+        DigestKey::Stack(stack::DigestKey::Stacks) => Some("the managed MySQL stacks".to_string()),
+        DigestKey::Stack(stack::DigestKey::Stack { id }) => planned(id),
     };
     match label {
         Some(label) => format!("{key} ({label})"),
@@ -416,11 +423,11 @@ mod tests {
     }
 
     fn service_key(id: &str) -> StaleKey {
-        StaleKey::Known(DigestKey::DatabaseService {
+        StaleKey::Known(DigestKey::Database(database::DigestKey::Service {
             project: "p1".into(),
             engine: "mongodb".into(),
             id: id.into(),
-        })
+        }))
     }
 
     #[test]
@@ -444,21 +451,27 @@ mod tests {
             "database/p1/mongodb/s2 (DatabaseService/orders-db)"
         );
         assert_eq!(
-            named(StaleKey::Known(DigestKey::DatabaseServices {
-                project: "p1".into(),
-                engine: "mongodb".into(),
-            })),
+            named(StaleKey::Known(DigestKey::Database(
+                database::DigestKey::Services {
+                    project: "p1".into(),
+                    engine: "mongodb".into(),
+                }
+            ))),
             "database/p1/mongodb (the mongodb services of project p1)"
         );
         assert_eq!(
-            named(StaleKey::Known(DigestKey::AttachedDomain {
-                hosting: "h".into(),
-                domain: "www.example".into(),
-            })),
+            named(StaleKey::Known(DigestKey::Hosting(
+                hosting::DigestKey::AttachedDomain {
+                    hosting: "h".into(),
+                    domain: "www.example".into(),
+                }
+            ))),
             "hosting/h/attachedDomain/www.example (attached domain www.example)"
         );
         assert_eq!(
-            named(StaleKey::Known(DigestKey::Stack { id: "st".into() })),
+            named(StaleKey::Known(DigestKey::Stack(stack::DigestKey::Stack {
+                id: "st".into()
+            }))),
             "stackMysql/st"
         );
         assert_eq!(

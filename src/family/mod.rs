@@ -233,6 +233,71 @@ pub enum LiveScope {
     },
 }
 
+/// What one digest of a plan digests (`plan::digest`, the stale-plan guard): the family's own
+/// key, a live object or a listing. It renders as the key of the saved plan's `digests`
+/// (`Display`, the family's text); nothing reads a key back.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DigestKey {
+    Database(database::DigestKey),
+    Hosting(hosting::DigestKey),
+    Stack(stack::DigestKey),
+}
+
+impl DigestKey {
+    /// The listings `scope` always has, whatever it holds.
+    pub(crate) fn listings_of(scope: &Scope) -> Vec<DigestKey> {
+        match scope {
+            Scope::Database { project, engine } => {
+                wrap(database::DigestKey::listings(project, engine))
+            }
+            Scope::Hosting { hosting } => wrap(hosting::DigestKey::listings(hosting)),
+            Scope::StackMysql => wrap(stack::DigestKey::listings()),
+        }
+    }
+
+    /// For a listing: the kind of the objects it lists.
+    pub(crate) fn lists(&self) -> Option<Kind> {
+        match self {
+            DigestKey::Database(key) => key.lists(),
+            DigestKey::Hosting(key) => key.lists(),
+            DigestKey::Stack(key) => key.lists(),
+        }
+    }
+
+    /// For a listing: the key of its object `id`.
+    pub(crate) fn child(&self, id: &str) -> Option<DigestKey> {
+        match self {
+            DigestKey::Database(key) => key.child(id).map(Into::into),
+            DigestKey::Hosting(key) => key.child(id).map(Into::into),
+            DigestKey::Stack(key) => key.child(id).map(Into::into),
+        }
+    }
+
+    /// For an object: the listings under it (a database service's users), which a stale check
+    /// names too.
+    pub(crate) fn listings_under(&self) -> Vec<DigestKey> {
+        match self {
+            DigestKey::Database(key) => wrap(key.listings_under()),
+            DigestKey::Hosting(key) => wrap(key.listings_under()),
+            DigestKey::Stack(key) => wrap(key.listings_under()),
+        }
+    }
+}
+
+fn wrap<K: Into<DigestKey>>(keys: Vec<K>) -> Vec<DigestKey> {
+    keys.into_iter().map(Into::into).collect()
+}
+
+impl fmt::Display for DigestKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestKey::Database(key) => key.fmt(f),
+            DigestKey::Hosting(key) => key.fmt(f),
+            DigestKey::Stack(key) => key.fmt(f),
+        }
+    }
+}
+
 /// One call of a plan: a family's typed operation, or one read back from a saved plan.
 #[derive(Debug, Clone)]
 pub enum Operation {
