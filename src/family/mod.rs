@@ -1,13 +1,15 @@
 //! The API families, one folder each (`database`: Public Cloud Databases; `hosting`: Web
 //! Hosting; `stack`: RunAbove managed MySQL), and this file: the registry (`FAMILIES`), the
 //! contract the generic layers call (`Family`), and the enums with one variant per family
-//! (`Scope`, `LiveScope`, `Operation`, `Resume`) with their dispatching matches, the only
-//! matches on families outside their folders (see docs/ARCHITECTURE.md, "API families").
+//! (`Scope`, `LiveScope`, `Operation`, `Resume`, `DigestKey`) with their dispatching matches,
+//! the only matches on families outside their folders (see docs/ARCHITECTURE.md, "API
+//! families").
 //!
 //! A family's folder holds everything about it: `mod.rs` (its calls, paths, identity rules and
 //! `impl Family`), `spec` (its manifest kinds' specs), `model` (its `Live*` types), `live` (the
-//! read of one scope), `plan` (placing, planning and digesting a scope), `engine` (executing
-//! its calls, lookups, readiness), `resume` (waiting for what an earlier run left on its way).
+//! read of one scope), `plan` (placing and planning a scope), `digest` (its digest keys, and
+//! digesting a scope), `engine` (executing its calls, lookups, readiness), `resume` (waiting
+//! for what an earlier run left on its way).
 //!
 //! Each family owns, among the rest, three things the code used to spell out in many places:
 //! - its **typed operations**: an enum of the calls a plan lists and the engine executes, each

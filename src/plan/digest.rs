@@ -165,8 +165,9 @@ pub fn stale_keys(plan: &Plan, live: &LiveState) -> Vec<String> {
 }
 
 /// The keys a stale check can name: the listings of `now` and of every scope of `live`, and
-/// under each, the objects of its kind the plan names by id (a service's own user listing
-/// included, so the users of a service gone since are named too).
+/// under each, the objects of its kind the plan names by id, and the listings under those
+/// (`DigestKey::listings_under`: a database service's users, so the users of a service gone
+/// since are named too).
 fn nameable(
     plan: &Plan,
     live: &LiveState,
