@@ -9,7 +9,7 @@
 //! manifests no longer give the same changes (`check_changes`).
 
 use super::identity::{ApiIdentity, IDENTITY_KEY};
-use crate::family;
+use crate::family::{self, database, hosting, stack};
 use crate::live::{LiveState, Scope, ScopeState};
 use crate::manifest::model::ManifestSet;
 use crate::plan::model::{Action, Plan, PLAN_FORMAT};
@@ -318,35 +318,48 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
             .map(|c| c.address.to_string())
     };
     let label = match known {
-        DigestKey::DatabaseServices { project, engine } => {
+        DigestKey::Database(database::DigestKey::Services { project, engine }) => {
             Some(format!("the {engine} services of project {project}"))
         }
-        DigestKey::DatabaseService {
+        DigestKey::Database(database::DigestKey::Service {
             project,
             engine,
             id,
-        } => planned(id).or_else(|| live_object(live, database(project, engine), &[id], manifests)),
-        DigestKey::DatabaseUsers { service, .. } => Some(format!("the users of service {service}")),
-        DigestKey::DatabaseUser {
+        }) => planned(id)
+            .or_else(|| live_object(live, database_scope(project, engine), &[id], manifests)),
+        DigestKey::Database(database::DigestKey::Users { service, .. }) => {
+            Some(format!("the users of service {service}"))
+        }
+        DigestKey::Database(database::DigestKey::User {
             project,
             engine,
             service,
             id,
-        } => planned(id)
-            .or_else(|| live_object(live, database(project, engine), &[service, id], manifests)),
-        DigestKey::AttachedDomains { hosting } => {
+        }) => planned(id).or_else(|| {
+            live_object(
+                live,
+                database_scope(project, engine),
+                &[service, id],
+                manifests,
+            )
+        }),
+        DigestKey::Hosting(hosting::DigestKey::AttachedDomains { hosting }) => {
             Some(format!("the attached domains of {hosting}"))
         }
-        DigestKey::AttachedDomain { domain, .. } => {
+        DigestKey::Hosting(hosting::DigestKey::AttachedDomain { domain, .. }) => {
             planned(domain).or_else(|| Some(format!("attached domain {domain}")))
         }
-        DigestKey::HostingSsl { hosting } => Some(format!("the SSL certificate of {hosting}")),
-        DigestKey::HostingDatabases { hosting } => Some(format!("the databases of {hosting}")),
-        DigestKey::HostingDatabase { name, .. } => {
+        DigestKey::Hosting(hosting::DigestKey::Ssl { hosting }) => {
+            Some(format!("the SSL certificate of {hosting}"))
+        }
+        DigestKey::Hosting(hosting::DigestKey::Databases { hosting }) => {
+            Some(format!("the databases of {hosting}"))
+        }
+        DigestKey::Hosting(hosting::DigestKey::Database { name, .. }) => {
             planned(name).or_else(|| Some(format!("hosting database {name}")))
         }
-        DigestKey::Stacks => Some("the managed MySQL stacks".to_string()),
-        DigestKey::Stack { id } => planned(id),
+        DigestKey::Stack(stack::DigestKey::Stacks) => Some("the managed MySQL stacks".to_string()),
+        DigestKey::Stack(stack::DigestKey::Stack { id }) => planned(id),
     };
     match label {
         Some(label) => format!("{key} ({label})"),
@@ -355,7 +368,7 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
 }
 
 /// The scope a database digest key's object lives in.
-fn database(project: &str, engine: &str) -> Scope {
+fn database_scope(project: &str, engine: &str) -> Scope {
     Scope::Database {
         project: project.to_owned(),
         engine: engine.to_owned(),
@@ -409,11 +422,11 @@ mod tests {
     }
 
     fn service_key(id: &str) -> StaleKey {
-        StaleKey::Known(DigestKey::DatabaseService {
+        StaleKey::Known(DigestKey::Database(database::DigestKey::Service {
             project: "p1".into(),
             engine: "mongodb".into(),
             id: id.into(),
-        })
+        }))
     }
 
     #[test]
@@ -437,21 +450,27 @@ mod tests {
             "database/p1/mongodb/s2 (DatabaseService/orders-db)"
         );
         assert_eq!(
-            named(StaleKey::Known(DigestKey::DatabaseServices {
-                project: "p1".into(),
-                engine: "mongodb".into(),
-            })),
+            named(StaleKey::Known(DigestKey::Database(
+                database::DigestKey::Services {
+                    project: "p1".into(),
+                    engine: "mongodb".into(),
+                }
+            ))),
             "database/p1/mongodb (the mongodb services of project p1)"
         );
         assert_eq!(
-            named(StaleKey::Known(DigestKey::AttachedDomain {
-                hosting: "h".into(),
-                domain: "www.example".into(),
-            })),
+            named(StaleKey::Known(DigestKey::Hosting(
+                hosting::DigestKey::AttachedDomain {
+                    hosting: "h".into(),
+                    domain: "www.example".into(),
+                }
+            ))),
             "hosting/h/attachedDomain/www.example (attached domain www.example)"
         );
         assert_eq!(
-            named(StaleKey::Known(DigestKey::Stack { id: "st".into() })),
+            named(StaleKey::Known(DigestKey::Stack(stack::DigestKey::Stack {
+                id: "st".into()
+            }))),
             "stackMysql/st"
         );
         assert_eq!(

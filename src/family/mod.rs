@@ -1,13 +1,15 @@
 //! The API families, one folder each (`database`: Public Cloud Databases; `hosting`: Web
 //! Hosting; `stack`: RunAbove managed MySQL), and this file: the registry (`FAMILIES`), the
 //! contract the generic layers call (`Family`), and the enums with one variant per family
-//! (`Scope`, `LiveScope`, `Operation`, `Resume`) with their dispatching matches, the only
-//! matches on families outside their folders (see docs/ARCHITECTURE.md, "API families").
+//! (`Scope`, `LiveScope`, `Operation`, `Resume`, `DigestKey`) with their dispatching matches,
+//! the only matches on families outside their folders (see docs/ARCHITECTURE.md, "API
+//! families").
 //!
 //! A family's folder holds everything about it: `mod.rs` (its calls, paths, identity rules and
 //! `impl Family`), `spec` (its manifest kinds' specs), `model` (its `Live*` types), `live` (the
-//! read of one scope), `plan` (placing, planning and digesting a scope), `engine` (executing
-//! its calls, lookups, readiness), `resume` (waiting for what an earlier run left on its way).
+//! read of one scope), `plan` (placing and planning a scope), `digest` (its digest keys, and
+//! digesting a scope), `engine` (executing its calls, lookups, readiness), `resume` (waiting
+//! for what an earlier run left on its way).
 //!
 //! Each family owns, among the rest, three things the code used to spell out in many places:
 //! - its **typed operations**: an enum of the calls a plan lists and the engine executes, each
@@ -333,6 +335,71 @@ pub enum LiveScope {
     StackMysql {
         stacks: Vec<stack::model::LiveStack>,
     },
+}
+
+/// What one digest of a plan digests (`plan::digest`, the stale-plan guard): the family's own
+/// key, a live object or a listing. It renders as the key of the saved plan's `digests`
+/// (`Display`, the family's text); nothing reads a key back.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DigestKey {
+    Database(database::DigestKey),
+    Hosting(hosting::DigestKey),
+    Stack(stack::DigestKey),
+}
+
+impl DigestKey {
+    /// The listings `scope` always has, whatever it holds.
+    pub(crate) fn listings_of(scope: &Scope) -> Vec<DigestKey> {
+        match scope {
+            Scope::Database { project, engine } => {
+                wrap(database::DigestKey::listings(project, engine))
+            }
+            Scope::Hosting { hosting } => wrap(hosting::DigestKey::listings(hosting)),
+            Scope::StackMysql => wrap(stack::DigestKey::listings()),
+        }
+    }
+
+    /// For a listing: the kind of the objects it lists.
+    pub(crate) fn lists(&self) -> Option<Kind> {
+        match self {
+            DigestKey::Database(key) => key.lists(),
+            DigestKey::Hosting(key) => key.lists(),
+            DigestKey::Stack(key) => key.lists(),
+        }
+    }
+
+    /// For a listing: the key of its object `id`.
+    pub(crate) fn child(&self, id: &str) -> Option<DigestKey> {
+        match self {
+            DigestKey::Database(key) => key.child(id).map(Into::into),
+            DigestKey::Hosting(key) => key.child(id).map(Into::into),
+            DigestKey::Stack(key) => key.child(id).map(Into::into),
+        }
+    }
+
+    /// For an object: the listings under it (a database service's users), which a stale check
+    /// names too.
+    pub(crate) fn listings_under(&self) -> Vec<DigestKey> {
+        match self {
+            DigestKey::Database(key) => wrap(key.listings_under()),
+            DigestKey::Hosting(key) => wrap(key.listings_under()),
+            DigestKey::Stack(key) => wrap(key.listings_under()),
+        }
+    }
+}
+
+fn wrap<K: Into<DigestKey>>(keys: Vec<K>) -> Vec<DigestKey> {
+    keys.into_iter().map(Into::into).collect()
+}
+
+impl fmt::Display for DigestKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestKey::Database(key) => key.fmt(f),
+            DigestKey::Hosting(key) => key.fmt(f),
+            DigestKey::Stack(key) => key.fmt(f),
+        }
+    }
 }
 
 /// One call of a plan: a family's typed operation, or one read back from a saved plan.

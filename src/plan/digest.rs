@@ -1,14 +1,11 @@
 //! Digests of the live state a plan was based on, for apply's stale-plan guard (exit 7).
 //!
 //! Keys, one per live object of every known scope, plus one per listing so that an object
-//! added since the plan also makes it stale:
-//! - `database/{project}/{engine}` (the service ids), `database/{project}/{engine}/{id}`,
-//!   `database/{project}/{engine}/{id}/user` (the user ids, when read),
-//!   `database/{project}/{engine}/{id}/user/{userId}`;
-//! - `hosting/{h}/attachedDomain` (the domains), `hosting/{h}/attachedDomain/{domain}`,
-//!   `hosting/{h}/ssl` (the certificate with the domains it covers, or `null`),
-//!   `hosting/{h}/database` (the names), `hosting/{h}/database/{name}`;
-//! - `stackMysql` (the ids), `stackMysql/{id}`.
+//! added since the plan also makes it stale. Each family digests its scopes
+//! (`Family::digest`) under its own keys (`family::<family>::DigestKey`, in
+//! `family/<family>/digest.rs`, which lists their text: `database/{project}/{engine}/{id}`,
+//! `hosting/{h}/ssl`, `stackMysql/{id}`, ...), wrapped in `DigestKey` (`family::DigestKey`).
+//! The keys' text is a contract: saved plans hold it.
 //!
 //! A value is the hex SHA-1 of the object's canonical JSON (keys sorted at every depth): the
 //! typed fields and the API's `raw` answer, minus volatile fields that move on their own
@@ -18,8 +15,10 @@
 //! (`DELETING`) are absent, as they are for the planner: one disappearing changes nothing,
 //! one starting to leave makes the plan stale.
 //!
-//! Each key is a `DigestKey`, which renders as the text above; nothing reads a key back: a
-//! saved plan's keys are compared with the rendered keys of a fresh read (`stale`).
+//! A `DigestKey` renders as that text; nothing reads a key back: a saved plan's keys are
+//! compared with the rendered keys of a fresh read (`stale`), and a key only the saved plan has
+//! is recognised among those its families can name (`DigestKey::listings_of`, `lists`,
+//! `child`, `listings_under`).
 //!
 //! The canonical JSON is written by `canonical::Canonical` straight from the typed values,
 //! volatile fields never serialised (a service's `users` included): the same bytes as through
@@ -27,7 +26,8 @@
 
 use super::canonical::Canonical;
 use super::Plan;
-use crate::live::{LiveState, Scope, ScopeState};
+pub use crate::family::DigestKey;
+use crate::live::{LiveState, ScopeState};
 use crate::manifest::model::Kind;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
@@ -51,153 +51,6 @@ const VOLATILE: &[&str] = &[
     // Digested under their own keys.
     "users",
 ];
-
-/// What one digest digests: a live object, or a listing (the sorted ids of a scope's objects
-/// of one kind, so that an object added since the plan makes it stale too). It renders as the
-/// key of the saved plan's `digests` (`Display`); nothing reads a key back.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DigestKey {
-    /// `database/{project}/{engine}`: the ids of the services of one engine in one project.
-    DatabaseServices { project: String, engine: String },
-    /// `database/{project}/{engine}/{id}`.
-    DatabaseService {
-        project: String,
-        engine: String,
-        id: String,
-    },
-    /// `database/{project}/{engine}/{service}/user`: the user ids of a service (when read).
-    DatabaseUsers {
-        project: String,
-        engine: String,
-        service: String,
-    },
-    /// `database/{project}/{engine}/{service}/user/{id}`.
-    DatabaseUser {
-        project: String,
-        engine: String,
-        service: String,
-        id: String,
-    },
-    /// `hosting/{hosting}/attachedDomain`: the domains attached to a hosting.
-    AttachedDomains { hosting: String },
-    /// `hosting/{hosting}/attachedDomain/{domain}`.
-    AttachedDomain { hosting: String, domain: String },
-    /// `hosting/{hosting}/ssl`: the certificate with the domains it covers, or `null`.
-    HostingSsl { hosting: String },
-    /// `hosting/{hosting}/database`: the names of a hosting's databases.
-    HostingDatabases { hosting: String },
-    /// `hosting/{hosting}/database/{name}`.
-    HostingDatabase { hosting: String, name: String },
-    /// `stackMysql`: the ids of every managed MySQL stack.
-    Stacks,
-    /// `stackMysql/{id}`.
-    Stack { id: String },
-}
-
-impl fmt::Display for DigestKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DigestKey::DatabaseServices { project, engine } => {
-                write!(f, "database/{project}/{engine}")
-            }
-            DigestKey::DatabaseService {
-                project,
-                engine,
-                id,
-            } => write!(f, "database/{project}/{engine}/{id}"),
-            DigestKey::DatabaseUsers {
-                project,
-                engine,
-                service,
-            } => write!(f, "database/{project}/{engine}/{service}/user"),
-            DigestKey::DatabaseUser {
-                project,
-                engine,
-                service,
-                id,
-            } => write!(f, "database/{project}/{engine}/{service}/user/{id}"),
-            DigestKey::AttachedDomains { hosting } => write!(f, "hosting/{hosting}/attachedDomain"),
-            DigestKey::AttachedDomain { hosting, domain } => {
-                write!(f, "hosting/{hosting}/attachedDomain/{domain}")
-            }
-            DigestKey::HostingSsl { hosting } => write!(f, "hosting/{hosting}/ssl"),
-            DigestKey::HostingDatabases { hosting } => write!(f, "hosting/{hosting}/database"),
-            DigestKey::HostingDatabase { hosting, name } => {
-                write!(f, "hosting/{hosting}/database/{name}")
-            }
-            DigestKey::Stacks => f.write_str("stackMysql"),
-            DigestKey::Stack { id } => write!(f, "stackMysql/{id}"),
-        }
-    }
-}
-
-impl DigestKey {
-    /// The listings a scope always has, whatever it holds.
-    fn listings_of(scope: &Scope) -> Vec<DigestKey> {
-        match scope {
-            Scope::Database { project, engine } => vec![DigestKey::DatabaseServices {
-                project: project.clone(),
-                engine: engine.clone(),
-            }],
-            Scope::Hosting { hosting } => vec![
-                DigestKey::AttachedDomains {
-                    hosting: hosting.clone(),
-                },
-                DigestKey::HostingSsl {
-                    hosting: hosting.clone(),
-                },
-                DigestKey::HostingDatabases {
-                    hosting: hosting.clone(),
-                },
-            ],
-            Scope::StackMysql => vec![DigestKey::Stacks],
-        }
-    }
-
-    /// For a listing: the kind of the objects it lists.
-    fn lists(&self) -> Option<Kind> {
-        Some(match self {
-            DigestKey::DatabaseServices { .. } => Kind::DatabaseService,
-            DigestKey::DatabaseUsers { .. } => Kind::DatabaseUser,
-            DigestKey::AttachedDomains { .. } => Kind::HostingAttachedDomain,
-            DigestKey::HostingDatabases { .. } => Kind::HostingDatabase,
-            DigestKey::Stacks => Kind::ManagedStackMysql,
-            _ => return None,
-        })
-    }
-
-    /// For a listing: the key of its object `id`.
-    fn child(&self, id: &str) -> Option<DigestKey> {
-        let id = id.to_string();
-        Some(match self {
-            DigestKey::DatabaseServices { project, engine } => DigestKey::DatabaseService {
-                project: project.clone(),
-                engine: engine.clone(),
-                id,
-            },
-            DigestKey::DatabaseUsers {
-                project,
-                engine,
-                service,
-            } => DigestKey::DatabaseUser {
-                project: project.clone(),
-                engine: engine.clone(),
-                service: service.clone(),
-                id,
-            },
-            DigestKey::AttachedDomains { hosting } => DigestKey::AttachedDomain {
-                hosting: hosting.clone(),
-                domain: id,
-            },
-            DigestKey::HostingDatabases { hosting } => DigestKey::HostingDatabase {
-                hosting: hosting.clone(),
-                name: id,
-            },
-            DigestKey::Stacks => DigestKey::Stack { id },
-            _ => return None,
-        })
-    }
-}
 
 /// The digests of every object of every known scope of `live`, by what they digest: each
 /// scope's family digests its objects (`Family::digest`).
@@ -223,14 +76,18 @@ pub(crate) struct Digests {
 
 impl Digests {
     /// The digest of a listing under `key`: its ids, sorted.
-    pub(crate) fn listing<'a>(&mut self, key: DigestKey, ids: impl Iterator<Item = &'a str>) {
-        self.hasher.listing(&mut self.out, key, ids);
+    pub(crate) fn listing<'a>(
+        &mut self,
+        key: impl Into<DigestKey>,
+        ids: impl Iterator<Item = &'a str>,
+    ) {
+        self.hasher.listing(&mut self.out, key.into(), ids);
     }
 
     /// The digest of one object under `key`.
-    pub(crate) fn object(&mut self, key: DigestKey, value: &impl Serialize) {
+    pub(crate) fn object(&mut self, key: impl Into<DigestKey>, value: &impl Serialize) {
         let digest = self.hasher.of(value);
-        self.out.insert(key, digest);
+        self.out.insert(key.into(), digest);
     }
 }
 
@@ -308,8 +165,9 @@ pub fn stale_keys(plan: &Plan, live: &LiveState) -> Vec<String> {
 }
 
 /// The keys a stale check can name: the listings of `now` and of every scope of `live`, and
-/// under each, the objects of its kind the plan names by id (a service's own user listing
-/// included, so the users of a service gone since are named too).
+/// under each, the objects of its kind the plan names by id, and the listings under those
+/// (`DigestKey::listings_under`: a database service's users, so the users of a service gone
+/// since are named too).
 fn nameable(
     plan: &Plan,
     live: &LiveState,
@@ -343,18 +201,7 @@ fn nameable(
             let Some(child) = listing.child(id) else {
                 continue;
             };
-            if let DigestKey::DatabaseService {
-                project,
-                engine,
-                id,
-            } = &child
-            {
-                listings.push(DigestKey::DatabaseUsers {
-                    project: project.clone(),
-                    engine: engine.clone(),
-                    service: id.clone(),
-                });
-            }
+            listings.extend(child.listings_under());
             out.push(child);
         }
         out.push(listing);
@@ -406,7 +253,7 @@ impl Hasher {
 mod tests {
     use super::*;
     use crate::live::mapping;
-    use crate::live::{LiveHosting, LiveScope, UsersState};
+    use crate::live::{LiveHosting, LiveScope, Scope, UsersState};
     use serde_json::{json, Map, Value};
 
     /// The digest as first written (before `Canonical`): `to_value`, every map rebuilt with

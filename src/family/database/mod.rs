@@ -6,6 +6,7 @@
 //! project's index of every engine's services (`.../database/service`) and the catalogue
 //! (`.../database/availability`).
 
+pub(crate) mod digest;
 pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
@@ -18,6 +19,9 @@ mod preflight;
 mod preflight_tests;
 pub(crate) mod resume;
 pub mod spec;
+
+/// What one digest of its scopes digests (the stale-plan guard).
+pub use digest::DigestKey;
 
 use super::Family;
 use super::{segment, Id};
@@ -292,7 +296,7 @@ impl Family for Databases {
     }
 
     fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
-        plan::digest(scope, live, out)
+        digest::digest(scope, live, out)
     }
 
     fn wait_shape(&self, spec: &Spec) -> String {

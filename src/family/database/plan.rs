@@ -36,7 +36,7 @@ use crate::manifest::model::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, Kind, Resource, Spec,
 };
 use crate::plan::diff::{self, Fields, Rules};
-use crate::plan::{action_for, change, of_kind, Context, DigestKey, Digests, Draft, Finding};
+use crate::plan::{action_for, change, of_kind, Context, Draft, Finding};
 use crate::plan::{oldest_first, Action, Duplicate, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -115,46 +115,6 @@ pub(super) fn plan_scope(
     let parents = plan.services(resources, &present);
     let named = plan.users(resources, &parents);
     plan.unmanaged(&present, &parents, &named);
-}
-
-/// The digests of a database scope (`plan::digest`): its services, each one's users when read.
-pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
-    let (Scope::Database { project, engine }, LiveScope::Database { services }) = (scope, live)
-    else {
-        return;
-    };
-    let services: Vec<_> = services.iter().filter(|s| !is_leaving(&s.status)).collect();
-    let listing = DigestKey::DatabaseServices {
-        project: project.clone(),
-        engine: engine.clone(),
-    };
-    out.listing(listing, services.iter().map(|s| s.id.as_str()));
-    for service in services {
-        let key = DigestKey::DatabaseService {
-            project: project.clone(),
-            engine: engine.clone(),
-            id: service.id.clone(),
-        };
-        out.object(key, service);
-        if let Some(crate::live::UsersState::Known { users }) = &service.users {
-            let users: Vec<_> = users.iter().filter(|u| !is_leaving(&u.status)).collect();
-            let listing = DigestKey::DatabaseUsers {
-                project: project.clone(),
-                engine: engine.clone(),
-                service: service.id.clone(),
-            };
-            out.listing(listing, users.iter().map(|u| u.id.as_str()));
-            for user in users {
-                let key = DigestKey::DatabaseUser {
-                    project: project.clone(),
-                    engine: engine.clone(),
-                    service: service.id.clone(),
-                    id: user.id.clone(),
-                };
-                out.object(key, user);
-            }
-        }
-    }
 }
 
 /// What the users of a manifest service hang on.

@@ -3,6 +3,7 @@
 //! domain rule, and `Hostings`, the family behind the contract (`HostingAttachedDomain`,
 //! `HostingSsl`, `HostingDatabase`; one scope per hosting).
 
+pub(crate) mod digest;
 pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
@@ -12,6 +13,9 @@ pub(crate) mod plan;
 mod plan_tests;
 pub(crate) mod resume;
 pub mod spec;
+
+/// What one digest of its scopes digests (the stale-plan guard).
+pub use digest::DigestKey;
 
 use super::segment;
 use super::Family;
@@ -233,7 +237,7 @@ impl Family for Hostings {
     }
 
     fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
-        plan::digest(scope, live, out)
+        digest::digest(scope, live, out)
     }
 
     fn secret_ref<'s>(&self, spec: &'s Spec, key: &str) -> Option<&'s SecretRef> {

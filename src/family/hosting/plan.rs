@@ -29,7 +29,7 @@ use crate::manifest::model::{
     Resource, Spec,
 };
 use crate::plan::diff::{self, Fields, Rules};
-use crate::plan::{action_for, change, of_kind, Context, DigestKey, Digests, Draft, Finding};
+use crate::plan::{action_for, change, of_kind, Context, Draft, Finding};
 use crate::plan::{Action, FieldChange, Operation, Unmanaged};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -92,55 +92,6 @@ pub(super) fn plan_scope(
     let covered_by_ssl = plan.domains(resources);
     plan.ssl(resources, covered_by_ssl);
     plan.databases(resources);
-}
-
-/// The digests of a hosting scope (`plan::digest`): attached domains, SSL, databases.
-pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
-    let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
-        return;
-    };
-    let domains: Vec<_> = live
-        .attached_domains
-        .iter()
-        .filter(|d| !is_leaving(&d.status))
-        .collect();
-    let listing = DigestKey::AttachedDomains {
-        hosting: hosting.clone(),
-    };
-    out.listing(listing, domains.iter().map(|d| d.domain.as_str()));
-    for domain in domains {
-        let key = DigestKey::AttachedDomain {
-            hosting: hosting.clone(),
-            domain: domain.domain.clone(),
-        };
-        out.object(key, domain);
-    }
-    let ssl = live.ssl.as_ref().filter(|s| !is_leaving(&s.status));
-    let ssl = ssl.map(|ssl| {
-        let mut ssl = ssl.clone();
-        ssl.domains.sort();
-        ssl
-    });
-    let key = DigestKey::HostingSsl {
-        hosting: hosting.clone(),
-    };
-    out.object(key, &ssl);
-    let databases: Vec<_> = live
-        .databases
-        .iter()
-        .filter(|d| !is_leaving(&d.status))
-        .collect();
-    let listing = DigestKey::HostingDatabases {
-        hosting: hosting.clone(),
-    };
-    out.listing(listing, databases.iter().map(|d| d.name.as_str()));
-    for database in databases {
-        let key = DigestKey::HostingDatabase {
-            hosting: hosting.clone(),
-            name: database.name.clone(),
-        };
-        out.object(key, database);
-    }
 }
 
 /// The domains the certificate must cover, and the changes it waits for.

@@ -1,6 +1,7 @@
 //! RunAbove managed MySQL stacks (on RunAbove's API, `Client::runabove`): the calls, their
 //! paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `claims`.
 
+pub(crate) mod digest;
 pub(crate) mod engine;
 pub(crate) mod live;
 pub mod model;
@@ -9,6 +10,9 @@ pub(crate) mod plan;
 mod plan_tests;
 pub(crate) mod resume;
 pub mod spec;
+
+/// What one digest of its scopes digests (the stale-plan guard).
+pub use digest::DigestKey;
 
 /// The identity rule: which live cluster each manifest stands for (plan, engine and resume).
 pub(crate) use plan::{claimants, claims};
@@ -125,7 +129,7 @@ impl Family for Stacks {
     }
 
     fn digest(&self, scope: &Scope, live: &LiveScope, out: &mut Digests) {
-        plan::digest(scope, live, out)
+        digest::digest(scope, live, out)
     }
 
     fn client<'c>(&self, client: &'c Client) -> &'c Client {

@@ -23,7 +23,7 @@ use crate::family::stack::Call;
 use crate::live::{LiveScope, LiveStack, Scope};
 use crate::manifest::model::{Address, Kind, ManagedStackMysqlSpec, Resource, Spec};
 use crate::plan::diff::{self, Fields, Rules};
-use crate::plan::{action_for, change, of_kind, Context, DigestKey, Digests, Draft, Finding};
+use crate::plan::{action_for, change, of_kind, Context, Draft, Finding};
 use crate::plan::{Action, Operation, Unmanaged};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -203,20 +203,6 @@ pub(super) fn plan_scope(
                 vec![],
             )
         });
-    }
-}
-
-/// The digests of the stacks' scope (`plan::digest`): every cluster.
-pub(super) fn digest(scope: &Scope, live: &LiveScope, out: &mut Digests) {
-    let (Scope::StackMysql, LiveScope::StackMysql { stacks }) = (scope, live) else {
-        return;
-    };
-    out.listing(DigestKey::Stacks, stacks.iter().map(|s| s.id.as_str()));
-    for stack in stacks {
-        let key = DigestKey::Stack {
-            id: stack.id.clone(),
-        };
-        out.object(key, stack);
     }
 }
 
