@@ -377,7 +377,10 @@ async fn faults_do_not_stop_convergence_nor_duplicate_anything() {
 
 #[tokio::test]
 async fn a_spent_wait_budget_exits_5_and_the_next_run_resumes_without_duplicates() {
-    let sandbox = sandbox(&["--ready-after", "2s", "--stuck-pending", "198.51.100.7/32"]);
+    // Creates take 6 s: long enough that the second run still finds billing-db CREATING on a
+    // loaded machine (with 2 s, a slow first run let it reach READY before the second plan,
+    // which then had nothing to resume).
+    let sandbox = sandbox(&["--ready-after", "6s", "--stuck-pending", "198.51.100.7/32"]);
     let ws = Workspace::new(
         &sandbox.endpoint,
         &[("reconcile.yaml", DEFAULTS), ("databases.yaml", DATABASES)],
@@ -403,7 +406,7 @@ async fn a_spent_wait_budget_exits_5_and_the_next_run_resumes_without_duplicates
     // the users are created; the IP entry stuck in PENDING holds orders-db until the budget is
     // spent again (https://github.com/ovh/terraform-provider-ovh/issues/533): exit 5 naming the entry,
     // and still no duplicate.
-    let run = ws.run(&["apply", "manifests", "--yes", "--timeout", "5s"]);
+    let run = ws.run(&["apply", "manifests", "--yes", "--timeout", "12s"]);
     assert_eq!(run.code, Some(5), "{run:?}");
     assert!(
         run.stderr
