@@ -9,11 +9,11 @@
 //! manifests no longer give the same changes (`check_changes`).
 
 use super::identity::{ApiIdentity, IDENTITY_KEY};
-use crate::family::{self, database, hosting, stack};
+use crate::family;
 use crate::live::{LiveState, Scope, ScopeState};
 use crate::manifest::model::ManifestSet;
 use crate::plan::model::{Action, Plan, PLAN_FORMAT};
-use crate::plan::{self, render, DigestKey, StaleKey};
+use crate::plan::{self, render, StaleKey};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -311,67 +311,35 @@ pub fn describe(key: &StaleKey, plan: &Plan, live: &LiveState, manifests: &Manif
     let StaleKey::Known(known) = key else {
         return key.to_string();
     };
-    let planned = |id: &str| {
-        plan.changes
-            .iter()
-            .find(|c| c.live_id.as_deref() == Some(id))
-            .map(|c| c.address.to_string())
+    let names = Names {
+        plan,
+        live,
+        manifests,
     };
-    let label = match known {
-        DigestKey::Database(database::DigestKey::Services { project, engine }) => {
-            Some(format!("the {engine} services of project {project}"))
-        }
-        DigestKey::Database(database::DigestKey::Service {
-            project,
-            engine,
-            id,
-        }) => planned(id)
-            .or_else(|| live_object(live, database_scope(project, engine), &[id], manifests)),
-        DigestKey::Database(database::DigestKey::Users { service, .. }) => {
-            Some(format!("the users of service {service}"))
-        }
-        DigestKey::Database(database::DigestKey::User {
-            project,
-            engine,
-            service,
-            id,
-        }) => planned(id).or_else(|| {
-            live_object(
-                live,
-                database_scope(project, engine),
-                &[service, id],
-                manifests,
-            )
-        }),
-        DigestKey::Hosting(hosting::DigestKey::AttachedDomains { hosting }) => {
-            Some(format!("the attached domains of {hosting}"))
-        }
-        DigestKey::Hosting(hosting::DigestKey::AttachedDomain { domain, .. }) => {
-            planned(domain).or_else(|| Some(format!("attached domain {domain}")))
-        }
-        DigestKey::Hosting(hosting::DigestKey::Ssl { hosting }) => {
-            Some(format!("the SSL certificate of {hosting}"))
-        }
-        DigestKey::Hosting(hosting::DigestKey::Databases { hosting }) => {
-            Some(format!("the databases of {hosting}"))
-        }
-        DigestKey::Hosting(hosting::DigestKey::Database { name, .. }) => {
-            planned(name).or_else(|| Some(format!("hosting database {name}")))
-        }
-        DigestKey::Stack(stack::DigestKey::Stacks) => Some("the managed MySQL stacks".to_string()),
-        DigestKey::Stack(stack::DigestKey::Stack { id }) => planned(id),
-    };
-    match label {
+    match known.label(&names) {
         Some(label) => format!("{key} ({label})"),
         None => key.to_string(),
     }
 }
 
-/// The scope a database digest key's object lives in.
-fn database_scope(project: &str, engine: &str) -> Scope {
-    Scope::Database {
-        project: project.to_owned(),
-        engine: engine.to_owned(),
+/// What `describe` names objects after: the plan's changes, the live state, the manifests.
+struct Names<'a> {
+    plan: &'a Plan,
+    live: &'a LiveState,
+    manifests: &'a ManifestSet,
+}
+
+impl family::KeyNames for Names<'_> {
+    fn planned(&self, id: &str) -> Option<String> {
+        self.plan
+            .changes
+            .iter()
+            .find(|c| c.live_id.as_deref() == Some(id))
+            .map(|c| c.address.to_string())
+    }
+
+    fn live(&self, scope: Scope, ids: &[&str]) -> Option<String> {
+        live_object(self.live, scope, ids, self.manifests)
     }
 }
 
@@ -395,8 +363,10 @@ fn live_object(
 mod tests {
     use super::*;
     use crate::apply::fixtures::*;
+    use crate::family::{database, hosting, stack};
     use crate::manifest::model::Kind;
     use crate::plan::model::FieldChange;
+    use crate::plan::DigestKey;
 
     #[test]
     fn a_saved_plan_whose_manifests_give_other_changes_names_them() {

@@ -388,6 +388,27 @@ impl DigestKey {
     }
 }
 
+impl DigestKey {
+    /// What the key digests, in words, for a stale plan's refusal (`apply::saved::describe`):
+    /// the resource of the plan's change on it, else the object as the live state names it.
+    pub fn label(&self, names: &dyn KeyNames) -> Option<String> {
+        match self {
+            DigestKey::Database(key) => key.label(names),
+            DigestKey::Hosting(key) => key.label(names),
+            DigestKey::Stack(key) => key.label(names),
+        }
+    }
+}
+
+/// What a digest key's `label` may draw on.
+pub trait KeyNames {
+    /// The resource of the plan's change on the live object `id`.
+    fn planned(&self, id: &str) -> Option<String>;
+    /// How the family of `scope` names the live object at `ids` there (`Family::describe_live`),
+    /// when the scope is known.
+    fn live(&self, scope: Scope, ids: &[&str]) -> Option<String>;
+}
+
 fn wrap<K: Into<DigestKey>>(keys: Vec<K>) -> Vec<DigestKey> {
     keys.into_iter().map(Into::into).collect()
 }

@@ -63,6 +63,35 @@ impl fmt::Display for DigestKey {
 }
 
 impl DigestKey {
+    /// What the key digests, in words (`family::DigestKey::label`).
+    pub(crate) fn label(&self, names: &dyn family::KeyNames) -> Option<String> {
+        let scope = |project: &str, engine: &str| Scope::Database {
+            project: project.to_owned(),
+            engine: engine.to_owned(),
+        };
+        match self {
+            DigestKey::Services { project, engine } => {
+                Some(format!("the {engine} services of project {project}"))
+            }
+            DigestKey::Service {
+                project,
+                engine,
+                id,
+            } => names
+                .planned(id)
+                .or_else(|| names.live(scope(project, engine), &[id])),
+            DigestKey::Users { service, .. } => Some(format!("the users of service {service}")),
+            DigestKey::User {
+                project,
+                engine,
+                service,
+                id,
+            } => names
+                .planned(id)
+                .or_else(|| names.live(scope(project, engine), &[service, id])),
+        }
+    }
+
     /// The listings a scope always has, whatever it holds: its services.
     pub(crate) fn listings(project: &str, engine: &str) -> Vec<DigestKey> {
         vec![DigestKey::Services {

@@ -45,6 +45,23 @@ impl fmt::Display for DigestKey {
 }
 
 impl DigestKey {
+    /// What the key digests, in words (`family::DigestKey::label`).
+    pub(crate) fn label(&self, names: &dyn family::KeyNames) -> Option<String> {
+        match self {
+            DigestKey::AttachedDomains { hosting } => {
+                Some(format!("the attached domains of {hosting}"))
+            }
+            DigestKey::AttachedDomain { domain, .. } => names
+                .planned(domain)
+                .or_else(|| Some(format!("attached domain {domain}"))),
+            DigestKey::Ssl { hosting } => Some(format!("the SSL certificate of {hosting}")),
+            DigestKey::Databases { hosting } => Some(format!("the databases of {hosting}")),
+            DigestKey::Database { name, .. } => names
+                .planned(name)
+                .or_else(|| Some(format!("hosting database {name}"))),
+        }
+    }
+
     /// The listings a scope always has, whatever it holds (the certificate too: it digests as
     /// `null` when there is none).
     pub(crate) fn listings(hosting: &str) -> Vec<DigestKey> {

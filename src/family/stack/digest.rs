@@ -28,6 +28,14 @@ impl fmt::Display for DigestKey {
 }
 
 impl DigestKey {
+    /// What the key digests, in words (`family::DigestKey::label`).
+    pub(crate) fn label(&self, names: &dyn family::KeyNames) -> Option<String> {
+        match self {
+            DigestKey::Stacks => Some("the managed MySQL stacks".to_string()),
+            DigestKey::Stack { id } => names.planned(id),
+        }
+    }
+
     /// The listings the scope always has, whatever it holds.
     pub(crate) fn listings() -> Vec<DigestKey> {
         vec![DigestKey::Stacks]
