@@ -63,6 +63,14 @@ pub(crate) trait Family: Sync {
     /// The manifest kinds it owns.
     fn kinds(&self) -> &'static [Kind];
 
+    /// The JSON Schema of the spec of `kind`, one of `kinds()` (`manifest::schema`, which asks
+    /// in `Kind::ALL` order, so `$defs` keep their order).
+    fn spec_schema(
+        &self,
+        kind: Kind,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> schemars::Schema;
+
     /// True for the scopes of this family.
     fn owns(&self, scope: &Scope) -> bool;
 

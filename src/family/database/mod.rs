@@ -232,6 +232,18 @@ impl Family for Databases {
         &[Kind::DatabaseService, Kind::DatabaseUser]
     }
 
+    fn spec_schema(
+        &self,
+        kind: Kind,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> schemars::Schema {
+        match kind {
+            Kind::DatabaseService => generator.subschema_for::<spec::DatabaseServiceSpec>(),
+            Kind::DatabaseUser => generator.subschema_for::<spec::DatabaseUserSpec>(),
+            other => unreachable!("{other:?} is not a database kind"),
+        }
+    }
+
     fn owns(&self, scope: &Scope) -> bool {
         matches!(scope, Scope::Database { .. })
     }

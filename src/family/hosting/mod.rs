@@ -171,6 +171,21 @@ impl Family for Hostings {
         ]
     }
 
+    fn spec_schema(
+        &self,
+        kind: Kind,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> schemars::Schema {
+        match kind {
+            Kind::HostingAttachedDomain => {
+                generator.subschema_for::<spec::HostingAttachedDomainSpec>()
+            }
+            Kind::HostingSsl => generator.subschema_for::<spec::HostingSslSpec>(),
+            Kind::HostingDatabase => generator.subschema_for::<spec::HostingDatabaseSpec>(),
+            other => unreachable!("{other:?} is not a hosting kind"),
+        }
+    }
+
     fn owns(&self, scope: &Scope) -> bool {
         matches!(scope, Scope::Hosting { .. })
     }

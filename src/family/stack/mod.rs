@@ -81,6 +81,17 @@ impl Family for Stacks {
         &[Kind::ManagedStackMysql]
     }
 
+    fn spec_schema(
+        &self,
+        kind: Kind,
+        generator: &mut schemars::SchemaGenerator,
+    ) -> schemars::Schema {
+        match kind {
+            Kind::ManagedStackMysql => generator.subschema_for::<spec::ManagedStackMysqlSpec>(),
+            other => unreachable!("{other:?} is not a stack kind"),
+        }
+    }
+
     fn owns(&self, scope: &Scope) -> bool {
         matches!(scope, Scope::StackMysql)
     }
