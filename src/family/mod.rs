@@ -1,12 +1,12 @@
 //! The API families, one folder each (`database`: Public Cloud Databases; `hosting`: Web
 //! Hosting; `stack`: RunAbove managed MySQL), and this file: the registry (`FAMILIES`), the
-//! contract the generic layers call (`Family`), and the enums with one variant per family
-//! (`Scope`, `LiveScope`, `Operation`, `Resume`, `DigestKey`) with their dispatching matches,
-//! the only matches on families outside their folders (see docs/ARCHITECTURE.md, "API
-//! families").
+//! contract the generic layers call (`Family`), the manifest kinds (`Kind`, and `Spec` with
+//! one variant per kind), and the enums with one variant per family (`Scope`, `LiveScope`,
+//! `Operation`, `Resume`, `DigestKey`) with their dispatching matches, the only matches on
+//! families outside their folders (see docs/ARCHITECTURE.md, "API families").
 //!
 //! A family's folder holds everything about it: `mod.rs` (its calls, paths, identity rules and
-//! `impl Family`), `spec` (its manifest kinds' specs), `model` (its `Live*` types), `live` (the
+//! `impl Family`), `spec` (its manifest kinds' specs and their validation rules), `model` (its `Live*` types), `live` (the
 //! read of one scope), `plan` (placing and planning a scope), `digest` (its digest keys, and
 //! digesting a scope), `engine` (executing its calls, lookups, readiness), `resume` (waiting
 //! for what an earlier run left on its way).
@@ -47,10 +47,12 @@ use crate::engine::step::{Step, StepEnd, StepResult};
 use crate::engine::PasswordUnknown;
 use crate::live::read::{ReadError, Reader};
 use crate::live::LiveState;
-use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
+use crate::manifest::model::{Address, ManifestSet, Resource, SecretRef};
+use crate::manifest::validate::{ManagedObject, SpecCheck};
 use crate::ovh::{Client, Endpoint, OvhError};
 use crate::plan::{Context, Digests, Draft, Finding, Plan};
 use futures::future::BoxFuture;
+use schemars::JsonSchema;
 use std::any::Any;
 use std::collections::BTreeSet;
 
@@ -70,6 +72,46 @@ pub(crate) trait Family: Sync {
         kind: Kind,
         generator: &mut schemars::SchemaGenerator,
     ) -> schemars::Schema;
+
+    /// The spec of a `kind` document (one of `kinds()`) from its `spec`, already checked
+    /// against the schema (`Spec::from_json`).
+    fn spec_from_json(&self, kind: Kind, value: Value) -> Result<Spec, serde_json::Error>;
+
+    // The rules a schema cannot say (`manifest::validate`, which reports each finding at its
+    // field and never stops early). The defaults are those of a kind with none.
+
+    /// The rules within one document of its kinds: defaults from reconcile.yaml filled in
+    /// (`SpecCheck::default`), secrets checked and resolved (`SpecCheck::secret`), and the
+    /// family's own rules (IP blocks, the maintenance time, SSL certificate and key, ...).
+    fn check_spec(&self, _spec: &mut Spec, _check: &mut SpecCheck<'_, '_>) {}
+
+    /// The fields of `spec` whose values become API path segments, with their values (defaults
+    /// filled in): validation refuses `.` and `..` there.
+    fn path_fields<'s>(&self, _spec: &'s Spec) -> Vec<(&'static str, &'s str)> {
+        Vec::new()
+    }
+
+    /// The resources `spec` depends on, each with the field that names it (`Spec::references`).
+    fn references(&self, _spec: &Spec) -> Vec<(&'static str, Address)> {
+        Vec::new()
+    }
+
+    /// The live object a document of `spec` manages, for "one live object, one manifest";
+    /// `specs` finds the other documents' specs by address (a user's service, for its engine).
+    /// `None`: nothing another manifest could also name (a service: its name is its identity).
+    fn managed_object<'s>(
+        &self,
+        _spec: &'s Spec,
+        _specs: &dyn Fn(&Address) -> Option<&'s Spec>,
+    ) -> Option<ManagedObject> {
+        None
+    }
+
+    /// A note for the second of two manifests of one live object, when their specs spell it
+    /// differently (MongoDB's `x` and `x@admin`).
+    fn same_object_note(&self, _first: &Spec, _second: &Spec) -> Option<String> {
+        None
+    }
 
     /// True for the scopes of this family.
     fn owns(&self, scope: &Scope) -> bool;
@@ -260,6 +302,100 @@ pub(crate) fn of_scope(scope: &Scope) -> &'static dyn Family {
         .iter()
         .find(|family| family.owns(scope))
         .expect("every scope belongs to a family in FAMILIES")
+}
+
+// One variant per kind of every family (each family lists its own in `Family::kinds`); the
+// order of the variants is the order plans list resources in. The doc line below is the JSON
+// Schema's description (pinned by `reconcile schema`'s snapshot).
+/// The kinds reconcile manages.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Kind {
+    DatabaseService,
+    DatabaseUser,
+    HostingAttachedDomain,
+    HostingSsl,
+    HostingDatabase,
+    ManagedStackMysql,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::DatabaseService,
+        Kind::DatabaseUser,
+        Kind::HostingAttachedDomain,
+        Kind::HostingSsl,
+        Kind::HostingDatabase,
+        Kind::ManagedStackMysql,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::DatabaseService => "DatabaseService",
+            Kind::DatabaseUser => "DatabaseUser",
+            Kind::HostingAttachedDomain => "HostingAttachedDomain",
+            Kind::HostingSsl => "HostingSsl",
+            Kind::HostingDatabase => "HostingDatabase",
+            Kind::ManagedStackMysql => "ManagedStackMysql",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = ();
+    /// The kind spelled exactly as in `kind:`.
+    fn from_str(s: &str) -> Result<Kind, ()> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s).ok_or(())
+    }
+}
+
+/// The spec of one manifest document: one variant per kind, holding its family's spec struct
+/// (`family::<family>::spec`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Spec {
+    DatabaseService(database::spec::DatabaseServiceSpec),
+    DatabaseUser(database::spec::DatabaseUserSpec),
+    HostingAttachedDomain(hosting::spec::HostingAttachedDomainSpec),
+    HostingSsl(hosting::spec::HostingSslSpec),
+    HostingDatabase(hosting::spec::HostingDatabaseSpec),
+    ManagedStackMysql(stack::spec::ManagedStackMysqlSpec),
+}
+
+impl Spec {
+    /// The spec of a `kind` document from its `spec` (already checked against the schema): its
+    /// family reads it.
+    pub fn from_json(kind: Kind, value: Value) -> Result<Spec, serde_json::Error> {
+        of_kind(kind).spec_from_json(kind, value)
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Spec::DatabaseService(_) => Kind::DatabaseService,
+            Spec::DatabaseUser(_) => Kind::DatabaseUser,
+            Spec::HostingAttachedDomain(_) => Kind::HostingAttachedDomain,
+            Spec::HostingSsl(_) => Kind::HostingSsl,
+            Spec::HostingDatabase(_) => Kind::HostingDatabase,
+            Spec::ManagedStackMysql(_) => Kind::ManagedStackMysql,
+        }
+    }
+
+    /// The resources this one depends on, each with the field that names it: they are created
+    /// before it and deleted after it (`Family::references`).
+    ///
+    /// Architecture invariant: a reference goes to a kind that references nothing (a user to
+    /// its service), so references cannot form a cycle and validation has no cycle check. A
+    /// reference from a kind that is itself referenced must bring one back (and into
+    /// `plan::waves` and `engine::schedule`, which assume none).
+    pub fn references(&self) -> Vec<(&'static str, Address)> {
+        of_kind(self.kind()).references(self)
+    }
 }
 
 /// A wait for an object an earlier run left on its way (see `engine::resume`): the family's own.

@@ -15,7 +15,7 @@ mod env;
 mod load;
 pub mod model;
 mod schema;
-mod validate;
+pub(crate) mod validate;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

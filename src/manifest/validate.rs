@@ -1,15 +1,16 @@
-//! The rules a schema cannot say, over checked documents: unique names, defaults from
-//! reconcile.yaml, IP blocks, the maintenance time, secret references (one source, present in
-//! the environment or on disk), SSL certificate and key, references between documents, and one
-//! manifest per live object (users, domains, SSL, hosting databases, pinned stacks). Every finding
-//! is a diagnostic at the field at fault; nothing stops early.
+//! The rules a schema cannot say, over checked documents: unique names, each kind's own rules
+//! (its family's `Family::check_spec`: defaults from reconcile.yaml, secret references, IP
+//! blocks, ...), no `.` or `..` where a value becomes a path segment, references between
+//! documents, and one manifest per live object (`Family::managed_object`). Every finding is a
+//! diagnostic at the field at fault; nothing stops early. No rule here names a kind: the
+//! families say what their kinds need, through `SpecCheck`.
 
 use super::diagnostic::{did_you_mean, Diagnostic};
 use super::env::is_name;
 use super::load::Parsed;
 use super::model::*;
 use super::schema::quoted_list;
-use crate::family::database::username;
+use crate::family::of_kind;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -107,108 +108,16 @@ impl Rules<'_> {
         let Some(mut spec) = doc.spec.take() else {
             return;
         };
-        match &mut spec {
-            Spec::DatabaseService(service) => {
-                self.default(
-                    doc,
-                    &mut service.project,
-                    defaults.project.as_ref(),
-                    "project",
-                );
-                if let Some(list) = &service.ip_restrictions {
-                    self.ip_restrictions(doc, list);
-                }
-                if let Some(time) = &service.maintenance_time {
-                    if !is_time_of_day(time) {
-                        self.error(
-                            doc,
-                            "spec.maintenanceTime",
-                            format!("`{time}` is not a time of day"),
-                            "write HH:MM:SS, e.g. \"03:00:00\"",
-                        );
-                    }
-                }
-            }
-            Spec::DatabaseUser(user) => {
-                if user.username.trim().is_empty() {
-                    self.error(
-                        doc,
-                        "spec.username",
-                        "the username is empty",
-                        "name the user",
-                    );
-                }
-            }
-            Spec::HostingAttachedDomain(domain) => {
-                self.default(
-                    doc,
-                    &mut domain.hosting,
-                    defaults.hosting.as_ref(),
-                    "hosting",
-                );
-            }
-            Spec::HostingSsl(ssl) => {
-                self.default(doc, &mut ssl.hosting, defaults.hosting.as_ref(), "hosting");
-                let failed = ["spec.certificate", "spec.key", "spec.chain"]
-                    .iter()
-                    .any(|f| doc.failed(f));
-                match (&ssl.certificate, &ssl.key) {
-                    _ if failed => {}
-                    (Some(_), None) => self.error(
-                        doc,
-                        "spec.certificate",
-                        "a custom `certificate` needs its `key`",
-                        "add `key: { fromFile: ... }` with the certificate's private key",
-                    ),
-                    (None, Some(_)) => self.error(
-                        doc,
-                        "spec.key",
-                        "`key` without `certificate`",
-                        "add the `certificate`, or remove `key` and `chain` for the free Let's Encrypt certificate",
-                    ),
-                    _ => {}
-                }
-                if ssl.certificate.is_none() && ssl.chain.is_some() && !failed {
-                    self.error(
-                        doc,
-                        "spec.chain",
-                        "`chain` without `certificate`",
-                        "add the `certificate` and its `key`, or remove `chain`",
-                    );
-                }
-                for (field, secret) in [
-                    ("spec.certificate", &mut ssl.certificate),
-                    ("spec.key", &mut ssl.key),
-                    ("spec.chain", &mut ssl.chain),
-                ] {
-                    if let Some(secret) = secret {
-                        self.secret(doc, field, secret);
-                    }
-                }
-            }
-            Spec::HostingDatabase(database) => {
-                self.default(
-                    doc,
-                    &mut database.hosting,
-                    defaults.hosting.as_ref(),
-                    "hosting",
-                );
-                self.secret(doc, "spec.password", &mut database.password);
-            }
-            Spec::ManagedStackMysql(stack) => {
-                if let Some(nodes) = stack.nodes {
-                    if nodes != 2 && nodes != 3 {
-                        self.error(
-                            doc,
-                            "spec.nodes",
-                            format!("a stack has 2 or 3 nodes, not {nodes}"),
-                            "2 (the default) or 3",
-                        );
-                    }
-                }
-            }
-        }
-        for (field, value) in path_segments(&spec) {
+        let family = of_kind(spec.kind());
+        family.check_spec(
+            &mut spec,
+            &mut SpecCheck {
+                rules: self,
+                doc,
+                defaults,
+            },
+        );
+        for (field, value) in family.path_fields(&spec) {
             self.path_segment(doc, field, value);
         }
         doc.spec = Some(spec);
@@ -239,13 +148,15 @@ impl Rules<'_> {
         );
     }
 
-    /// `spec.{field}` from reconcile.yaml when absent; an error when neither gives one.
+    /// `spec.{field}` from reconcile.yaml when absent; an error, naming `what` is missing,
+    /// when neither gives one.
     fn default(
         &mut self,
         doc: &Parsed,
         value: &mut Option<String>,
         default: Option<&String>,
         field: &str,
+        what: &str,
     ) {
         let path = format!("spec.{field}");
         if doc.failed(&path) {
@@ -256,11 +167,6 @@ impl Rules<'_> {
                 Some(default) => *value = Some(default.clone()),
                 None if self.defaults_failed.iter().any(|f| f == field) => return,
                 None => {
-                    let what = if field == "project" {
-                        "Public Cloud project"
-                    } else {
-                        "Web Hosting service"
-                    };
                     self.out.push(
                         Diagnostic::new(doc.spec_at.clone(), path, format!("no {what}: `{field}` is not set"))
                             .with_hint(format!(
@@ -282,51 +188,6 @@ impl Rules<'_> {
                 Diagnostic::new(at, path, format!("`{field}` is empty"))
                     .with_hint("an empty value usually comes from an empty environment variable"),
             );
-        }
-    }
-
-    fn ip_restrictions(&mut self, doc: &Parsed, list: &[IpRestrictionSpec]) {
-        // By block, for a lookup per entry: a scan per entry was quadratic in the list.
-        let mut seen: std::collections::HashMap<ipnet::IpNet, usize> =
-            std::collections::HashMap::with_capacity(list.len());
-        for (i, entry) in list.iter().enumerate() {
-            let field = format!("spec.ipRestrictions[{i}].ip");
-            let Some(block) = entry.block() else {
-                let (message, hint) = bad_block(&entry.ip);
-                self.error(doc, &field, message, hint);
-                continue;
-            };
-            if block != block.trunc() {
-                self.error(
-                    doc,
-                    &field,
-                    format!("`{}` has host bits set", entry.ip.trim()),
-                    format!(
-                        "write the block `{}`, or `{}/{}` for the one address",
-                        block.trunc(),
-                        block.addr(),
-                        block.max_prefix_len()
-                    ),
-                );
-                continue;
-            }
-            match seen.get(&block).copied() {
-                Some(j) => {
-                    let first = doc.span(&format!("spec.ipRestrictions[{j}].ip"));
-                    self.error(
-                        doc,
-                        &field,
-                        format!("`{block}` is listed twice"),
-                        format!(
-                            "also at spec.ipRestrictions[{j}] (line {}); remove one of them",
-                            first.line
-                        ),
-                    );
-                }
-                None => {
-                    seen.insert(block, i);
-                }
-            }
         }
     }
 
@@ -444,56 +305,22 @@ impl Rules<'_> {
 
     /// Two manifests must not manage the same live object.
     fn one_manifest_per_object(&mut self, docs: &[&Parsed]) {
-        let engines: BTreeMap<&str, &str> = docs
+        let specs: BTreeMap<&Address, &Spec> = docs
             .iter()
-            .filter_map(|d| match &d.spec {
-                Some(Spec::DatabaseService(s)) => {
-                    Some((d.address.name.as_str(), s.engine.as_str()))
-                }
-                _ => None,
-            })
+            .filter_map(|d| Some((&d.address, d.spec.as_ref()?)))
             .collect();
+        let lookup = |address: &Address| specs.get(address).copied();
         let mut owners: BTreeMap<(Kind, String, String), &Parsed> = BTreeMap::new();
         for doc in docs {
             let Some(spec) = &doc.spec else { continue };
-            let (field, scope, identity) = match spec {
-                Spec::DatabaseUser(user) => {
-                    let engine = engines.get(user.service.as_str()).copied();
-                    let name = username(engine.unwrap_or_default(), &user.username);
-                    ("spec.username", user.service.clone(), name)
-                }
-                Spec::HostingAttachedDomain(domain) => (
-                    "spec.domain",
-                    domain.hosting.clone().unwrap_or_default(),
-                    crate::family::hosting::domain(&domain.domain),
-                ),
-                Spec::HostingSsl(ssl) => (
-                    "spec.hosting",
-                    ssl.hosting.clone().unwrap_or_default(),
-                    String::new(),
-                ),
-                Spec::HostingDatabase(database) => (
-                    "spec.user",
-                    database.hosting.clone().unwrap_or_default(),
-                    database.user.clone(),
-                ),
-                Spec::ManagedStackMysql(stack) => match &stack.id {
-                    Some(id) => ("spec.id", String::new(), id.to_string()),
-                    None => continue,
-                },
-                Spec::DatabaseService(_) => continue,
+            let family = of_kind(spec.kind());
+            let Some(object) = family.managed_object(spec, &lookup) else {
+                continue;
             };
-            let identity_fields = [
-                "spec.service",
-                "spec.username",
-                "spec.domain",
-                "spec.hosting",
-                "spec.user",
-                "spec.id",
-            ];
-            if identity_fields.iter().any(|f| doc.failed(f)) {
+            if object.fields.iter().any(|f| doc.failed(f)) {
                 continue;
             }
+            let (scope, identity) = object.key;
             match owners.entry((doc.address.kind, scope, identity)) {
                 Entry::Vacant(vacant) => {
                     vacant.insert(doc);
@@ -503,143 +330,85 @@ impl Rules<'_> {
                     let mut hint = format!(
                         "{} manages it already ({}); one live object, one manifest",
                         first.address,
-                        first.span(field)
+                        first.span(object.field)
                     );
-                    if let (Spec::DatabaseUser(a), Some(Spec::DatabaseUser(b))) =
-                        (spec, &first.spec)
-                    {
-                        if a.username != b.username {
-                            hint.push_str(&format!(
-                                "; mongodb users live in `admin`: `{}` and `{}` are the same user",
-                                b.username, a.username
-                            ));
-                        }
+                    let note = first
+                        .spec
+                        .as_ref()
+                        .and_then(|first| family.same_object_note(first, spec));
+                    if let Some(note) = note {
+                        hint.push_str("; ");
+                        hint.push_str(&note);
                     }
-                    let what = managed_object(spec);
-                    self.error(doc, field, format!("{what} is already managed"), hint);
+                    let message = format!("{} is already managed", object.what);
+                    self.error(doc, object.field, message, hint);
                 }
             }
         }
     }
 }
 
-/// The live object a manifest manages, for "... is already managed".
-/// The fields of `spec` whose values go into API paths, with their values (defaults filled).
-fn path_segments(spec: &Spec) -> Vec<(&'static str, &str)> {
-    let fields: Vec<(&'static str, Option<&String>)> = match spec {
-        Spec::DatabaseService(s) => vec![
-            ("spec.project", s.project.as_ref()),
-            ("spec.engine", Some(&s.engine)),
-        ],
-        Spec::DatabaseUser(u) => vec![("spec.username", Some(&u.username))],
-        Spec::HostingAttachedDomain(d) => vec![
-            ("spec.hosting", d.hosting.as_ref()),
-            ("spec.domain", Some(&d.domain)),
-        ],
-        Spec::HostingSsl(ssl) => vec![("spec.hosting", ssl.hosting.as_ref())],
-        Spec::HostingDatabase(db) => vec![
-            ("spec.hosting", db.hosting.as_ref()),
-            ("spec.user", Some(&db.user)),
-        ],
-        // An integer id: never a dot segment.
-        Spec::ManagedStackMysql(_) => Vec::new(),
-    };
-    fields
-        .into_iter()
-        .filter_map(|(field, value)| Some((field, value?.as_str())))
-        .collect()
+/// The live object a document manages (`Family::managed_object`): two documents of one kind
+/// with equal keys manage the same object, and the second is an error.
+pub(crate) struct ManagedObject {
+    /// The field the second document's error points at (and the first's location in the hint).
+    pub field: &'static str,
+    /// The fields that name the object: when one of them was found bad (and reported), the
+    /// check is skipped, its value being a placeholder.
+    pub fields: &'static [&'static str],
+    /// Where it lives and what it is called there, as the API knows it (identity rules
+    /// applied: a domain's case, MongoDB's `@admin`).
+    pub key: (String, String),
+    /// How the message names it: "user `app` of DatabaseService/db".
+    pub what: String,
 }
 
-fn managed_object(spec: &Spec) -> String {
-    match spec {
-        Spec::DatabaseUser(user) => format!(
-            "user `{}` of DatabaseService/{}",
-            user.username, user.service
-        ),
-        Spec::HostingAttachedDomain(domain) => format!(
-            "domain `{}` of hosting `{}`",
-            domain.domain,
-            domain.hosting.as_deref().unwrap_or("")
-        ),
-        Spec::HostingSsl(ssl) => format!(
-            "the SSL certificate of hosting `{}`",
-            ssl.hosting.as_deref().unwrap_or("")
-        ),
-        Spec::HostingDatabase(database) => format!(
-            "database user `{}` of hosting `{}`",
-            database.user,
-            database.hosting.as_deref().unwrap_or("")
-        ),
-        Spec::ManagedStackMysql(stack) => match stack.id {
-            Some(id) => format!("stack `{id}`"),
-            None => "stack".to_owned(),
-        },
-        Spec::DatabaseService(_) => String::new(),
-    }
+/// What a family's `check_spec` is handed: the rules' reporting and shared checks, at one
+/// document.
+pub(crate) struct SpecCheck<'r, 'a> {
+    rules: &'r mut Rules<'a>,
+    doc: &'r Parsed,
+    defaults: &'r ProjectDefaults,
 }
 
-/// Why `text` is not an IP block, and what to write instead.
-fn bad_block(text: &str) -> (String, String) {
-    let example =
-        "write an IPv4 or IPv6 address or block, e.g. `203.0.113.0/24` or `2001:db8::/32`";
-    if let Some((addr, prefix)) = text.trim().split_once('/') {
-        if let Ok(addr) = addr.parse::<std::net::IpAddr>() {
-            let max = if addr.is_ipv4() { 32 } else { 128 };
-            return (
-                format!("`{text}` has a bad prefix length `/{prefix}`"),
-                format!(
-                    "the prefix length of an IPv{} block is 0 to {max}",
-                    if addr.is_ipv4() { 4 } else { 6 }
-                ),
-            );
-        }
-    }
-    (
-        format!("`{text}` is not an IP address or CIDR block"),
-        example.into(),
-    )
-}
-
-/// `HH:MM:SS`, 24-hour.
-fn is_time_of_day(text: &str) -> bool {
-    let parts: Vec<&str> = text.split(':').collect();
-    let field = |s: &str, max: u32| {
-        s.len() == 2
-            && s.chars().all(|c| c.is_ascii_digit())
-            && s.parse::<u32>().is_ok_and(|n| n <= max)
-    };
-    parts.len() == 3 && field(parts[0], 23) && field(parts[1], 59) && field(parts[2], 59)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_of_day() {
-        assert!(is_time_of_day("03:00:00"));
-        assert!(is_time_of_day("23:59:59"));
-        for bad in [
-            "3:00:00",
-            "24:00:00",
-            "03:60:00",
-            "03:00",
-            "03:00:00Z",
-            "aa:bb:cc",
-        ] {
-            assert!(!is_time_of_day(bad), "{bad}");
-        }
+impl SpecCheck<'_, '_> {
+    /// The defaults of reconcile.yaml.
+    pub fn defaults(&self) -> &ProjectDefaults {
+        self.defaults
     }
 
-    #[test]
-    fn bad_blocks_say_why() {
-        assert_eq!(
-            bad_block("10.0.0.0/33").0,
-            "`10.0.0.0/33` has a bad prefix length `/33`"
-        );
-        assert_eq!(
-            bad_block("10.0.0.300").0,
-            "`10.0.0.300` is not an IP address or CIDR block"
-        );
+    /// Reports a problem at `field` (`spec.nodes`), unless that field was already found bad
+    /// or missing (its value is then a placeholder, not what the user wrote).
+    pub fn error(&mut self, field: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.rules.error(self.doc, field, message, hint);
+    }
+
+    /// True when `field` was already found bad or missing.
+    pub fn failed(&self, field: &str) -> bool {
+        self.doc.failed(field)
+    }
+
+    /// Where `field` was written (its parent's place when it was not).
+    pub fn span(&self, field: &str) -> Span {
+        self.doc.span(field)
+    }
+
+    /// `spec.{field}` from reconcile.yaml's `default` when absent; an error saying no `what`
+    /// (`Public Cloud project`) is set when neither gives one, or when it is empty.
+    pub fn default(
+        &mut self,
+        value: &mut Option<String>,
+        default: Option<&String>,
+        field: &str,
+        what: &str,
+    ) {
+        self.rules.default(self.doc, value, default, field, what);
+    }
+
+    /// A secret reference at `field`: one source, that exists (an environment variable set
+    /// and not empty, a file not empty); a file path is resolved against the manifest's
+    /// directory.
+    pub fn secret(&mut self, field: &str, secret: &mut SecretRef) {
+        self.rules.secret(self.doc, field, secret);
     }
 }

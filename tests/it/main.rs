@@ -1,5 +1,8 @@
 //! One integration-test binary; a commented `mod` per area.
 
+// the layout's invariant on the source: no generic code names a family's kinds or scopes
+mod architecture;
+
 // shared helpers: an in-process sandbox on 127.0.0.1:0 and a minimal signed caller
 mod support;
 

@@ -30,6 +30,7 @@ use crate::engine::PasswordUnknown;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope, ScopeState};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::manifest::validate::{ManagedObject, SpecCheck};
 use crate::ovh::{Endpoint, OvhError};
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
@@ -242,6 +243,38 @@ impl Family for Databases {
             Kind::DatabaseUser => generator.subschema_for::<spec::DatabaseUserSpec>(),
             other => unreachable!("{other:?} is not a database kind"),
         }
+    }
+
+    fn spec_from_json(&self, kind: Kind, value: Value) -> Result<Spec, serde_json::Error> {
+        Ok(match kind {
+            Kind::DatabaseService => Spec::DatabaseService(serde_json::from_value(value)?),
+            Kind::DatabaseUser => Spec::DatabaseUser(serde_json::from_value(value)?),
+            other => unreachable!("{other:?} is not a database kind"),
+        })
+    }
+
+    fn check_spec(&self, spec: &mut Spec, check: &mut SpecCheck<'_, '_>) {
+        spec::check(spec, check)
+    }
+
+    fn path_fields<'s>(&self, spec: &'s Spec) -> Vec<(&'static str, &'s str)> {
+        spec::path_fields(spec)
+    }
+
+    fn references(&self, spec: &Spec) -> Vec<(&'static str, Address)> {
+        spec::references(spec)
+    }
+
+    fn managed_object<'s>(
+        &self,
+        spec: &'s Spec,
+        specs: &dyn Fn(&Address) -> Option<&'s Spec>,
+    ) -> Option<ManagedObject> {
+        spec::managed_object(spec, specs)
+    }
+
+    fn same_object_note(&self, first: &Spec, second: &Spec) -> Option<String> {
+        spec::same_object_note(first, second)
     }
 
     fn owns(&self, scope: &Scope) -> bool {

@@ -22,6 +22,7 @@ use super::Family;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, SecretRef, Spec};
+use crate::manifest::validate::{ManagedObject, SpecCheck};
 use crate::plan::{Context, Digests, Draft, Finding};
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -184,6 +185,33 @@ impl Family for Hostings {
             Kind::HostingDatabase => generator.subschema_for::<spec::HostingDatabaseSpec>(),
             other => unreachable!("{other:?} is not a hosting kind"),
         }
+    }
+
+    fn spec_from_json(&self, kind: Kind, value: Value) -> Result<Spec, serde_json::Error> {
+        Ok(match kind {
+            Kind::HostingAttachedDomain => {
+                Spec::HostingAttachedDomain(serde_json::from_value(value)?)
+            }
+            Kind::HostingSsl => Spec::HostingSsl(serde_json::from_value(value)?),
+            Kind::HostingDatabase => Spec::HostingDatabase(serde_json::from_value(value)?),
+            other => unreachable!("{other:?} is not a hosting kind"),
+        })
+    }
+
+    fn check_spec(&self, spec: &mut Spec, check: &mut SpecCheck<'_, '_>) {
+        spec::check(spec, check)
+    }
+
+    fn path_fields<'s>(&self, spec: &'s Spec) -> Vec<(&'static str, &'s str)> {
+        spec::path_fields(spec)
+    }
+
+    fn managed_object<'s>(
+        &self,
+        spec: &'s Spec,
+        _specs: &dyn Fn(&Address) -> Option<&'s Spec>,
+    ) -> Option<ManagedObject> {
+        spec::managed_object(spec)
     }
 
     fn owns(&self, scope: &Scope) -> bool {

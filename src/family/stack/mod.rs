@@ -22,6 +22,7 @@ use super::Family;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
+use crate::manifest::validate::{ManagedObject, SpecCheck};
 use crate::ovh::Client;
 use crate::plan::{Context, Digests, Draft, Finding, Plan};
 use futures::future::BoxFuture;
@@ -90,6 +91,25 @@ impl Family for Stacks {
             Kind::ManagedStackMysql => generator.subschema_for::<spec::ManagedStackMysqlSpec>(),
             other => unreachable!("{other:?} is not a stack kind"),
         }
+    }
+
+    fn spec_from_json(&self, kind: Kind, value: Value) -> Result<Spec, serde_json::Error> {
+        Ok(match kind {
+            Kind::ManagedStackMysql => Spec::ManagedStackMysql(serde_json::from_value(value)?),
+            other => unreachable!("{other:?} is not a stack kind"),
+        })
+    }
+
+    fn check_spec(&self, spec: &mut Spec, check: &mut SpecCheck<'_, '_>) {
+        spec::check(spec, check)
+    }
+
+    fn managed_object<'s>(
+        &self,
+        spec: &'s Spec,
+        _specs: &dyn Fn(&Address) -> Option<&'s Spec>,
+    ) -> Option<ManagedObject> {
+        spec::managed_object(spec)
     }
 
     fn owns(&self, scope: &Scope) -> bool {
