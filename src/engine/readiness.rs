@@ -20,7 +20,8 @@
 //! read) does not poll at once; one that knows nothing does. Delays other than the learned
 //! one carry ±20% jitter. While it sleeps, a step gives its `--parallelism` slot back (`Slot`).
 //!
-//! Deadline: the kind's default (`Deadlines`), cut to what is left of the run's `--timeout`.
+//! Deadline: the family's default for the wait (its `engine::Deadlines`: Terraform's timeouts,
+//! raised where the field showed them short), cut to what is left of the run's `--timeout`.
 //! When it passes the wait ends `InProgress` with the last status seen; a re-run finds the
 //! object in that state and waits again instead of re-issuing the write.
 
@@ -36,24 +37,6 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
-
-/// The per-kind default wait, before the run's budget cuts it (Terraform's timeouts, raised
-/// where the field showed them short: <https://github.com/ovh/terraform-provider-ovh/pull/303>,
-/// <https://github.com/ovh/terraform-provider-ovh/pull/591>).
-pub(crate) struct Deadlines;
-
-impl Deadlines {
-    /// A database service becoming `READY` after a create or an update.
-    pub const SERVICE: Duration = Duration::from_secs(40 * 60);
-    /// A database service going away.
-    pub const SERVICE_DELETE: Duration = Duration::from_secs(20 * 60);
-    /// A database user (create, update, delete).
-    pub const USER: Duration = Duration::from_secs(20 * 60);
-    /// A Web Hosting task and the object it works on (domains, SSL, databases).
-    pub const HOSTING: Duration = Duration::from_secs(10 * 60);
-    /// A managed MySQL stack (create, delete).
-    pub const STACK: Duration = Duration::from_secs(20 * 60);
-}
 
 /// The first delay between polls.
 pub(crate) const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -451,6 +434,9 @@ pub(crate) fn human(elapsed: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A family's default wait (a database service's): far beyond every test's own end.
+    const WAIT: Duration = Duration::from_secs(40 * 60);
     use crate::engine::Silent;
     use crate::manifest::model::Kind;
     use std::cell::Cell;
@@ -624,7 +610,7 @@ mod tests {
                     slot: &slot,
                 };
                 let ready_at = t0 + Duration::from_millis(20_000 + 50 * i);
-                poll.until("service", Deadlines::SERVICE, "CREATING", || {
+                poll.until("service", WAIT, "CREATING", || {
                     let now = tokio::time::Instant::now();
                     polls.lock().unwrap().push((i, now - t0));
                     async move {
@@ -680,7 +666,7 @@ mod tests {
         let (poll, _) = poller(Instant::now() + Duration::from_millis(60));
         let start = Instant::now();
         let end = poll
-            .until("service s", Deadlines::SERVICE, "CREATING", || async {
+            .until("service s", WAIT, "CREATING", || async {
                 Ok(Observation::Pending("UPDATING".into()))
             })
             .await
@@ -698,7 +684,7 @@ mod tests {
     async fn an_unanswered_poll_keeps_the_last_status_and_an_unexpected_one_fails_at_once() {
         let (poll, _) = poller(Instant::now() + Duration::from_millis(40));
         let end = poll
-            .until("user u", Deadlines::USER, "CREATING", || async {
+            .until("user u", WAIT, "CREATING", || async {
                 Ok(Observation::Unanswered("500".into()))
             })
             .await
@@ -711,7 +697,7 @@ mod tests {
         );
         let (poll, _) = poller(Instant::now() + Duration::from_secs(5));
         let end = poll
-            .until("service s", Deadlines::SERVICE, "CREATING", || async {
+            .until("service s", WAIT, "CREATING", || async {
                 Ok(Observation::Unexpected("ERROR".into()))
             })
             .await

@@ -18,7 +18,7 @@
 //!   recording it, gets its password reset (`credentials/reset`), since nobody else can know it.
 //! - Deletes (users first, by the plan's waves): `DELETE`, then `GET` until 404.
 
-use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::readiness::{observe, Observation};
 use crate::engine::secrets::{self, UserSecret};
 use crate::engine::step::{
     get_if_present, status_of, Creation, Lookup, Run, Step, StepEnd, StepResult,
@@ -37,6 +37,20 @@ use futures::future::try_join_all;
 use secrecy::SecretString;
 use serde_json::Value;
 use std::time::Duration;
+
+/// Its default waits, before the run's budget cuts them (Terraform's timeouts, raised where
+/// the field showed them short: <https://github.com/ovh/terraform-provider-ovh/pull/303>,
+/// <https://github.com/ovh/terraform-provider-ovh/pull/591>).
+pub(crate) struct Deadlines;
+
+impl Deadlines {
+    /// A database service becoming `READY` after a create or an update.
+    pub const SERVICE: Duration = Duration::from_secs(40 * 60);
+    /// A database service going away.
+    pub const SERVICE_DELETE: Duration = Duration::from_secs(20 * 60);
+    /// A database user (create, update, delete).
+    pub const USER: Duration = Duration::from_secs(20 * 60);
+}
 
 /// Statuses a service or user passes through on its way to `READY`.
 const ON_THE_WAY: &[&str] = &["CREATING", "PENDING", "UPDATING"];

@@ -10,7 +10,7 @@
 //! certificate by `GET .../ssl`; a database by the list filtered on its `user`, then each
 //! one's `user`. One found on its way out (`deleting`) is waited out, then created again.
 
-use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::readiness::{observe, Observation};
 use crate::engine::step::get_if_present;
 use crate::engine::step::{status_of, Creation, Lookup, Step, StepEnd, StepResult};
 use crate::family::hosting::{
@@ -20,10 +20,20 @@ use crate::family::hosting::{
 use crate::live::mapping;
 use crate::ovh::{Client, Method};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Object statuses on the way to `created`: the planner's list, so that what a plan shows
 /// in progress is what a step waits through.
 pub(crate) use crate::plan::HOSTING_ON_THE_WAY as ON_THE_WAY;
+
+/// Its default waits, before the run's budget cuts them (Terraform's timeouts, as the database
+/// family's `Deadlines` says).
+pub(crate) struct Deadlines;
+
+impl Deadlines {
+    /// A Web Hosting task and the object it works on (domains, SSL, databases).
+    pub const HOSTING: Duration = Duration::from_secs(10 * 60);
+}
 
 /// A hosting object found by identity: its key (domain, database name, hosting), status and
 /// running task.

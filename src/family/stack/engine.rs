@@ -13,7 +13,7 @@
 //! Ready: `GET /stackMysql/{id}` until `active` is true. Deleted: `GET /stackMysql/{id}` until
 //! 404.
 
-use crate::engine::readiness::{observe, Deadlines, Observation};
+use crate::engine::readiness::{observe, Observation};
 use crate::engine::step::{get_if_present, Creation, Lookup, Step, StepEnd, StepResult};
 use crate::family::stack::{claimants, claims, stack_path, Call, STACKS_PATH};
 use crate::family::Operation;
@@ -24,6 +24,16 @@ use crate::plan::Plan;
 use futures::future::try_join_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// Its default waits, before the run's budget cuts them (Terraform's timeouts, as the database
+/// family's `Deadlines` says).
+pub(crate) struct Deadlines;
+
+impl Deadlines {
+    /// A managed MySQL stack (create, delete).
+    pub const STACK: Duration = Duration::from_secs(20 * 60);
+}
 
 /// Every listed cluster, in the listing's order (the claim order).
 async fn live_stacks(client: &Client) -> StepResult<Vec<LiveStack>> {
