@@ -206,6 +206,15 @@ impl Draft {
         }
     }
 
+    /// A scope whose live state read is not what its family reads (`what`: "a database
+    /// listing"): its resources are unknown. Unreachable while each family reads only its
+    /// own scopes; a family's `plan_scope` says so instead of panicking.
+    pub(crate) fn not_read_as(&mut self, scope: &Scope, resources: &[&Resource], what: &str) {
+        let affected = resources.iter().map(|r| r.address.clone()).collect();
+        let reason = format!("the live state read is not {what}");
+        self.unknown(scope.clone(), reason, affected);
+    }
+
     pub(crate) fn unknown(&mut self, scope: Scope, reason: String, mut affected: Vec<Address>) {
         if affected.is_empty() {
             return;

@@ -95,13 +95,7 @@ pub(super) fn plan_scope(
 ) {
     let (Scope::Database { project, engine }, LiveScope::Database { services }) = (scope, live)
     else {
-        let affected = resources.iter().map(|r| r.address.clone()).collect();
-        out.unknown(
-            scope.clone(),
-            "the live state read is not a database listing".into(),
-            affected,
-        );
-        return;
+        return out.not_read_as(scope, resources, "a database listing");
     };
     let mut plan = ScopePlan {
         scope,

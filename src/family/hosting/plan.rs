@@ -74,13 +74,7 @@ pub(super) fn plan_scope(
     out: &mut Draft,
 ) {
     let (Scope::Hosting { hosting }, LiveScope::Hosting(live)) = (scope, live) else {
-        let affected = resources.iter().map(|r| r.address.clone()).collect();
-        out.unknown(
-            scope.clone(),
-            "the live state read is not a hosting".into(),
-            affected,
-        );
-        return;
+        return out.not_read_as(scope, resources, "a hosting");
     };
     let mut plan = ScopePlan {
         scope,

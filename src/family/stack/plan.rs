@@ -101,10 +101,7 @@ pub(super) fn plan_scope(
     out: &mut Draft,
 ) {
     let LiveScope::StackMysql { stacks } = live else {
-        let affected = resources.iter().map(|r| r.address.clone()).collect();
-        let reason = "the live state read is not a stack listing".into();
-        out.unknown(scope.clone(), reason, affected);
-        return;
+        return out.not_read_as(scope, resources, "a stack listing");
     };
     let manifests = of_kind(resources, |s| match s {
         Spec::ManagedStackMysql(spec) => Some(spec),

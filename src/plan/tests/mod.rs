@@ -702,3 +702,42 @@ pub fn render_for_test(plan: &Plan) -> String {
     }
     out
 }
+
+/// A scope whose live state is another family's (a bug in a read, never a user's doing) leaves
+/// its resources unknown, with the reason, rather than panicking or planning creates.
+#[test]
+fn a_scope_read_as_another_familys_is_unknown() {
+    let manifests = manifests(vec![
+        service("orders-db", |_| {}),
+        domain("shop", "shop.example.com", |_| {}),
+        stack("cluster", |_| {}),
+    ]);
+    let mut live = live_from_manifests(&manifests);
+    let others = [
+        LiveScope::StackMysql { stacks: vec![] },
+        LiveScope::Database { services: vec![] },
+        LiveScope::Database { services: vec![] },
+    ];
+    let scopes: Vec<Scope> = live.scopes.keys().cloned().collect();
+    assert_eq!(scopes.len(), 3, "{scopes:?}");
+    for (scope, other) in scopes.iter().zip(others) {
+        live.scopes.insert(scope.clone(), ScopeState::Known(other));
+    }
+    let plan = crate::plan::plan(&manifests, &live, &PlanOptions::default());
+    let reasons: Vec<String> = plan
+        .unknown
+        .iter()
+        .map(|u| format!("{}: {} ({})", u.scope, u.reason, u.affected.len()))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    for (reason, what) in reasons
+        .iter()
+        .zip(["a database listing", "a hosting", "a stack listing"])
+    {
+        assert!(
+            reason.ends_with(&format!("the live state read is not {what} (1)")),
+            "{reason}"
+        );
+    }
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+}
