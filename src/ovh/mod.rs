@@ -18,6 +18,7 @@
 //! Architecture invariant: nothing outside this module builds an API URL or reads a secret;
 //! anything that prints a request prints it through `Redacted`.
 
+pub mod api;
 pub(crate) mod auth;
 pub mod client;
 pub mod credentials;
@@ -27,6 +28,7 @@ pub mod redact;
 pub mod signing;
 pub(crate) mod transport;
 
+pub use api::{ApiRate, DeclaredApi, Rate};
 pub use client::{ApiResponse, Client, ClientConfig};
 pub use credentials::{
     default_config_paths, resolve, resolve_from_process, Credentials, ExplicitCredentials,

@@ -9,13 +9,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use super::api::Rate;
 use super::auth::Proof;
 use super::client::{ApiResponse, ClientConfig};
 use super::endpoint::Endpoint;
@@ -39,26 +43,56 @@ pub(crate) struct Transport {
     unreachable_since: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
-/// Requests per second one API accepts from this program: every call, retry and token fetch
-/// to that API waits its turn here. Each API has its own (OVH's and RunAbove's are separate
-/// budgets), never a shared one.
-pub(crate) struct RateBudget(DefaultDirectRateLimiter);
+/// The requests one API accepts from this program (its declared `Rate`): every call, retry and
+/// token fetch to that API waits its turn here. Each API has its own (OVH's and RunAbove's are
+/// separate budgets), never a shared one. A per-project quota would be a keyed limiter here
+/// (see `ApiRate::Quota`).
+pub(crate) struct RateBudget {
+    limiter: RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>,
+    clock: TokioClock,
+}
 
 impl RateBudget {
-    fn per_second(rate: u32) -> Result<Self, OvhError> {
-        let rate = NonZeroU32::new(rate).ok_or_else(|| {
-            OvhError::config("the request rate limit must be at least 1 per second", None)
-        })?;
-        // Evenly spaced, no burst: a server bucket that allows `rate` per second but started
-        // refilling at another moment (the first request opened the connection) answered 429
-        // to a client burst (docs/performance.md, row 1c).
-        Ok(RateBudget(RateLimiter::direct(
-            Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
-        )))
+    pub(crate) fn new(rate: Rate) -> Self {
+        let clock = TokioClock::default();
+        // Evenly spaced, no burst: a server bucket that allows `rate` but started refilling at
+        // another moment (the first request opened the connection) answered 429 to a client
+        // burst (docs/performance.md, row 1c).
+        // (More than a billion per second is one per nanosecond.)
+        let interval = rate.interval().max(Duration::from_nanos(1));
+        let quota = Quota::with_period(interval)
+            .expect("the interval is at least 1 ns")
+            .allow_burst(NonZeroU32::MIN);
+        RateBudget {
+            limiter: RateLimiter::direct_with_clock(quota, clock.clone()),
+            clock,
+        }
     }
 
-    async fn until_ready(&self) {
-        self.0.until_ready().await;
+    /// Waits until the next request may go.
+    pub(crate) async fn until_ready(&self) {
+        while let Err(not_until) = self.limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
+        }
+    }
+}
+
+/// Governor's clock on tokio's (so a test with a paused clock sees budgets wait without
+/// waiting): the time since the budget was made.
+#[derive(Clone, Debug)]
+struct TokioClock(tokio::time::Instant);
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        TokioClock(tokio::time::Instant::now())
+    }
+}
+
+impl Clock for TokioClock {
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        self.0.elapsed()
     }
 }
 
@@ -92,10 +126,10 @@ pub(crate) struct Prepared<'a> {
 }
 
 impl Transport {
-    /// The HTTP client for `config.endpoint`, with `config`'s timeouts, certificates, rate and
-    /// retry settings.
-    pub(crate) fn new(config: &ClientConfig) -> Result<Self, OvhError> {
-        let budget = RateBudget::per_second(config.rate_limit_per_sec)?;
+    /// The HTTP client for `config.endpoint`, with `config`'s timeouts, certificates and retry
+    /// settings, and a budget of `rate`.
+    pub(crate) fn new(config: &ClientConfig, rate: Rate) -> Result<Self, OvhError> {
+        let budget = RateBudget::new(rate);
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.request_timeout)
@@ -141,6 +175,11 @@ impl Transport {
 
     pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    #[cfg(test)]
+    pub(crate) fn budget(&self) -> &RateBudget {
+        &self.budget
     }
 
     /// Sends `request`, retrying by `is_retryable` with exponential backoff and jitter, and
@@ -403,4 +442,57 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    /// A per-minute quota (Cloud Manager's shape: 100 a minute) lets one request go every
+    /// 600 ms, on tokio's clock: a paused test walks a whole minute without waiting for it.
+    #[tokio::test(start_paused = true)]
+    async fn a_per_minute_budget_spaces_its_requests_over_the_minute() {
+        let budget = RateBudget::new(Rate::per_minute(NonZeroU32::new(100).unwrap()));
+        let started = tokio::time::Instant::now();
+        budget.until_ready().await;
+        assert_eq!(started.elapsed(), Duration::ZERO, "the first goes at once");
+        assert!(
+            budget.until_ready().now_or_never().is_none(),
+            "the second waits"
+        );
+        tokio::time::advance(Duration::from_millis(599)).await;
+        assert!(
+            budget.until_ready().now_or_never().is_none(),
+            "599 ms: still"
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(
+            budget.until_ready().now_or_never().is_some(),
+            "600 ms: goes"
+        );
+        for _ in 0..99 {
+            budget.until_ready().await;
+        }
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(60),
+            "101 requests: 100 intervals of 600 ms"
+        );
+    }
+
+    /// A rate past one request per nanosecond is one per nanosecond, not a panic
+    /// (`--rate-limit` takes any u32).
+    #[test]
+    fn a_huge_rate_is_one_request_per_nanosecond() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let budget = RateBudget::new(Rate::per_second(NonZeroU32::MAX));
+            budget.until_ready().await;
+            budget.until_ready().await;
+        });
+    }
 }

@@ -1,5 +1,5 @@
-//! RunAbove managed MySQL stacks (on RunAbove's API, `Client::runabove`): the calls, their
-//! paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `claims`.
+//! RunAbove managed MySQL stacks, on RunAbove's API (declared here: `RUNABOVE`): the calls,
+//! their paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `claims`.
 
 pub(crate) mod digest;
 pub(crate) mod engine;
@@ -22,8 +22,9 @@ use super::Family;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
-use crate::ovh::Client;
+use crate::ovh::{ApiRate, Credentials, DeclaredApi, Endpoint};
 use crate::plan::{Context, Digests, Draft, Finding, Plan};
+use crate::sandbox::RunningSandbox;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
@@ -66,6 +67,34 @@ pub const STACKS_PATH: &str = "/stackMysql";
 /// `/stackMysql/{id}`.
 pub fn stack_path(id: &str) -> String {
     format!("{STACKS_PATH}/{}", segment(id))
+}
+
+/// RunAbove's API (OVH's labs brand), where the stacks live: signed like OVH's, with no OAuth2.
+/// Given by `--runabove-endpoint` (else `RUNABOVE_ENDPOINT`); by default RunAbove's public API
+/// for application keys. With OAuth2 (or Digest) credentials and no endpoint given, stack calls
+/// stay on the OVH endpoint (which answers 404).
+pub static RUNABOVE: DeclaredApi = DeclaredApi {
+    key: "runabove",
+    flag: "runabove-endpoint",
+    env: "RUNABOVE_ENDPOINT",
+    help:
+        "RunAbove's API, where ManagedStackMysql lives: `runabove` (https://api.runabove.com/1.0, \
+           the default with application keys) or a URL such as a sandbox's `runabove_endpoint=`",
+    parse: Endpoint::parse_runabove,
+    default_endpoint: runabove_by_default,
+    sandbox_endpoint: runabove_in_sandbox,
+    rate: ApiRate::SameAsMain,
+};
+
+fn runabove_by_default(credentials: &Credentials) -> Option<Endpoint> {
+    match credentials {
+        Credentials::Application { .. } => Some(Endpoint::runabove()),
+        Credentials::OAuth2 { .. } | Credentials::Digest { .. } => None,
+    }
+}
+
+fn runabove_in_sandbox(running: &RunningSandbox) -> &str {
+    &running.runabove_endpoint
 }
 
 /// How messages name the stacks' scope.
@@ -143,8 +172,8 @@ impl Family for Stacks {
         digest::digest(scope, live, out)
     }
 
-    fn client<'c>(&self, client: &'c Client) -> &'c Client {
-        client.runabove()
+    fn api(&self) -> Option<&'static DeclaredApi> {
+        Some(&RUNABOVE)
     }
 
     fn resume(
