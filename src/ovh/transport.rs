@@ -9,10 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use governor::clock::Clock;
-use governor::middleware::NoOpMiddleware;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
 };
@@ -48,52 +45,42 @@ pub(crate) struct Transport {
 /// separate budgets), never a shared one. A per-project quota would be a keyed limiter here
 /// (see `ApiRate::Quota`).
 pub(crate) struct RateBudget {
-    limiter: RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>,
-    clock: TokioClock,
+    limiter: DefaultDirectRateLimiter,
+    /// What it was made from, for tests.
+    #[cfg(test)]
+    rate: Rate,
 }
 
 impl RateBudget {
     pub(crate) fn new(rate: Rate) -> Self {
-        let clock = TokioClock::default();
-        // Evenly spaced, no burst: a server bucket that allows `rate` but started refilling at
-        // another moment (the first request opened the connection) answered 429 to a client
-        // burst (docs/performance.md, row 1c).
-        // (More than a billion per second is one per nanosecond.)
-        let interval = rate.interval().max(Duration::from_nanos(1));
-        let quota = Quota::with_period(interval)
-            .expect("the interval is at least 1 ns")
-            .allow_burst(NonZeroU32::MIN);
         RateBudget {
-            limiter: RateLimiter::direct_with_clock(quota, clock.clone()),
-            clock,
+            limiter: RateLimiter::direct(quota(rate)),
+            #[cfg(test)]
+            rate,
         }
     }
 
-    /// Waits until the next request may go.
-    pub(crate) async fn until_ready(&self) {
-        while let Err(not_until) = self.limiter.check() {
-            tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
-        }
+    /// Waits until the next request may go (governor's wait: its own clock and timer, real
+    /// time even under a paused tokio clock; `quota` is what tests check).
+    async fn until_ready(&self) {
+        self.limiter.until_ready().await;
+    }
+
+    #[cfg(test)]
+    pub(crate) fn rate(&self) -> Rate {
+        self.rate
     }
 }
 
-/// Governor's clock on tokio's (so a test with a paused clock sees budgets wait without
-/// waiting): the time since the budget was made.
-#[derive(Clone, Debug)]
-struct TokioClock(tokio::time::Instant);
-
-impl Default for TokioClock {
-    fn default() -> Self {
-        TokioClock(tokio::time::Instant::now())
-    }
-}
-
-impl Clock for TokioClock {
-    type Instant = Duration;
-
-    fn now(&self) -> Duration {
-        self.0.elapsed()
-    }
+/// `rate` as governor's quota: evenly spaced, no burst. A server bucket that allows `rate` but
+/// started refilling at another moment (the first request opened the connection) answered 429
+/// to a client burst (docs/performance.md, row 1c).
+fn quota(rate: Rate) -> Quota {
+    // More than a billion per second is one per nanosecond.
+    let interval = rate.interval().max(Duration::from_nanos(1));
+    Quota::with_period(interval)
+        .expect("the interval is at least 1 ns")
+        .allow_burst(NonZeroU32::MIN)
 }
 
 /// How one attempt authenticates.
@@ -447,52 +434,72 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::FutureExt;
+    use governor::clock::{Clock, FakeRelativeClock};
 
     /// A per-minute quota (Cloud Manager's shape: 100 a minute) lets one request go every
-    /// 600 ms, on tokio's clock: a paused test walks a whole minute without waiting for it.
-    #[tokio::test(start_paused = true)]
-    async fn a_per_minute_budget_spaces_its_requests_over_the_minute() {
-        let budget = RateBudget::new(Rate::per_minute(NonZeroU32::new(100).unwrap()));
-        let started = tokio::time::Instant::now();
-        budget.until_ready().await;
-        assert_eq!(started.elapsed(), Duration::ZERO, "the first goes at once");
-        assert!(
-            budget.until_ready().now_or_never().is_none(),
-            "the second waits"
+    /// 600 ms. Governor waits on its own clock and timer, not tokio's, so a paused tokio clock
+    /// cannot drive `until_ready`; the quota is checked on governor's fake clock instead, a
+    /// whole minute walked without waiting for it.
+    #[test]
+    fn a_per_minute_budget_spaces_its_requests_over_the_minute() {
+        let clock = FakeRelativeClock::default();
+        let budget = RateLimiter::direct_with_clock(
+            quota(Rate::per_minute(NonZeroU32::new(100).unwrap())),
+            clock.clone(),
         );
-        tokio::time::advance(Duration::from_millis(599)).await;
-        assert!(
-            budget.until_ready().now_or_never().is_none(),
-            "599 ms: still"
-        );
-        tokio::time::advance(Duration::from_millis(1)).await;
-        assert!(
-            budget.until_ready().now_or_never().is_some(),
-            "600 ms: goes"
-        );
+        let wait = || match budget.check() {
+            Ok(()) => Duration::ZERO,
+            Err(not_until) => not_until.wait_time_from(clock.now()),
+        };
+        assert_eq!(wait(), Duration::ZERO, "the first goes at once");
+        assert_eq!(wait(), Duration::from_millis(600), "the second waits");
+        clock.advance(Duration::from_millis(599));
+        assert_eq!(wait(), Duration::from_millis(1), "599 ms: still");
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(wait(), Duration::ZERO, "600 ms: goes");
         for _ in 0..99 {
-            budget.until_ready().await;
+            assert_eq!(wait(), Duration::from_millis(600), "no burst, ever");
+            clock.advance(Duration::from_millis(600));
+            assert_eq!(wait(), Duration::ZERO);
         }
         assert_eq!(
-            started.elapsed(),
+            Duration::from(clock.now()),
             Duration::from_secs(60),
             "101 requests: 100 intervals of 600 ms"
         );
     }
 
+    /// The main API's budget is as before declared rates: governor's `per_second`, no burst;
+    /// 20 a second is one every 50 ms.
+    #[test]
+    fn a_per_second_budget_is_one_request_every_interval() {
+        for rate in [1, 3, 20, 1000, 1_000_000_000] {
+            let rate = NonZeroU32::new(rate).unwrap();
+            assert_eq!(
+                quota(Rate::per_second(rate)),
+                Quota::per_second(rate).allow_burst(NonZeroU32::MIN)
+            );
+        }
+        let clock = FakeRelativeClock::default();
+        let budget = RateLimiter::direct_with_clock(
+            quota(Rate::per_second(NonZeroU32::new(20).unwrap())),
+            clock.clone(),
+        );
+        assert!(budget.check().is_ok());
+        let not_until = budget.check().unwrap_err();
+        assert_eq!(
+            not_until.wait_time_from(clock.now()),
+            Duration::from_millis(50)
+        );
+    }
+
     /// A rate past one request per nanosecond is one per nanosecond, not a panic
-    /// (`--rate-limit` takes any u32).
+    /// (`--rate-limit` takes any u32, and `Quota::with_period` refuses a zero period).
     #[test]
     fn a_huge_rate_is_one_request_per_nanosecond() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let budget = RateBudget::new(Rate::per_second(NonZeroU32::MAX));
-            budget.until_ready().await;
-            budget.until_ready().await;
-        });
+        assert_eq!(
+            quota(Rate::per_second(NonZeroU32::MAX)).replenish_interval(),
+            Duration::from_nanos(1)
+        );
     }
 }
