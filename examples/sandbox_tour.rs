@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
         sandbox::DEFAULT_CONSUMER_KEY,
     );
     let mut config = ClientConfig::new(Endpoint::parse(&running.endpoint)?, credentials);
-    let runabove = Endpoint::parse_runabove(&running.runabove_endpoint)?;
+    let runabove = Endpoint::parse(&running.runabove_endpoint)?;
     config.apis.push((&stack::RUNABOVE, runabove));
     let api = Client::new(config)?;
 

@@ -34,7 +34,7 @@ pub use credentials::{
     default_config_paths, resolve, resolve_from_process, Credentials, ExplicitCredentials,
     ResolvedCredentials, Source,
 };
-pub use endpoint::{path_segment, Endpoint};
+pub use endpoint::{path_segment, Endpoint, NamedEndpoint};
 pub use error::{if_present, is_idempotent, is_retryable, ApiReply, ErrorClass, OvhError};
 pub use redact::Redacted;
 pub use reqwest::{Method, StatusCode};
