@@ -7,6 +7,7 @@
 //! Run: `cargo run --example sandbox_tour` (add `-- -v` to log every HTTP call).
 //! Passwords are never printed: only their length is.
 
+use reconcile::family::stack;
 use reconcile::ovh::{Client, ClientConfig, Credentials, Endpoint, OvhError};
 use reconcile::sandbox::{self, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
@@ -39,7 +40,8 @@ async fn main() -> anyhow::Result<()> {
         sandbox::DEFAULT_CONSUMER_KEY,
     );
     let mut config = ClientConfig::new(Endpoint::parse(&running.endpoint)?, credentials);
-    config.runabove = Some(Endpoint::parse_runabove(&running.runabove_endpoint)?);
+    let runabove = Endpoint::parse(&running.runabove_endpoint)?;
+    config.apis.push((&stack::RUNABOVE, runabove));
     let api = Client::new(config)?;
 
     let me: Value = api.get("/auth/currentCredential").await?;
@@ -131,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
 
     // RunAbove managed stack, on RunAbove's own API, as its guide shows: the create answers
     // no id, the listing does.
-    let runabove = api.runabove();
+    let runabove = api.for_api(&stack::RUNABOVE);
     let created: Value = runabove.post("/stackMysql", &json!({})).await?;
     let listed: Value = runabove.get("/stackMysql").await?;
     let stack_id = listed["products"][0]["id"].clone();

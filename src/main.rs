@@ -1,12 +1,11 @@
 //! The `reconcile` binary: parse arguments, set up logging, run a command, map the result to
 //! an exit code. Everything else lives in the library.
 
-use clap::Parser;
 use reconcile::cli::{self, Cli, ExitStatus};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_with_apis(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };

@@ -1,10 +1,13 @@
 //! Flags that say how to reach the API, and `connect`: a `Client` for the real API (flags >
-//! `OVH_*` env > `ovh.conf` files) or for the in-process sandbox behind `--sandbox`, with its
-//! RunAbove sibling (`--runabove-endpoint`).
+//! `OVH_*` env > `ovh.conf` files) or for the in-process sandbox behind `--sandbox`, with a
+//! client for each API a family declares that has an endpoint (`--runabove-endpoint`, ...).
 
 use super::sandbox::start_in_process;
 use super::GlobalArgs;
-use crate::ovh::{self, Client, ClientConfig, Credentials, Endpoint, ExplicitCredentials};
+use crate::family;
+use crate::ovh::{
+    self, Client, ClientConfig, Credentials, DeclaredApi, Endpoint, ExplicitCredentials,
+};
 use crate::sandbox::{self, RunningSandbox};
 use anyhow::Context;
 use clap::Args;
@@ -66,7 +69,10 @@ pub async fn connect(global: &GlobalArgs, args: &ClientArgs) -> anyhow::Result<C
         );
         let mut config = ClientConfig::new(endpoint, credentials);
         config.rate_limit_per_sec = args.rate_limit;
-        config.runabove = Some(Endpoint::parse_runabove(&running.runabove_endpoint)?);
+        for api in family::declared_apis() {
+            let endpoint = (api.parse)((api.sandbox_endpoint)(&running))?;
+            config.apis.push((api, endpoint));
+        }
         let client = Client::new(config)?;
         return Ok(Connection {
             client,
@@ -85,10 +91,10 @@ pub async fn connect(global: &GlobalArgs, args: &ClientArgs) -> anyhow::Result<C
     for (field, source) in &resolved.sources {
         tracing::debug!("{field} from {source}");
     }
-    let runabove = runabove_endpoint(global, &resolved.credentials)?;
+    let apis = api_endpoints(global, &resolved.credentials)?;
     let mut config = ClientConfig::new(resolved.endpoint, resolved.credentials);
     config.rate_limit_per_sec = args.rate_limit;
-    config.runabove = runabove;
+    config.apis = apis;
     if let Some(path) = &args.ca_cert {
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
@@ -100,16 +106,20 @@ pub async fn connect(global: &GlobalArgs, args: &ClientArgs) -> anyhow::Result<C
     })
 }
 
-/// Where `ManagedStackMysql` calls go: `--runabove-endpoint` (else `RUNABOVE_ENDPOINT`), else
-/// RunAbove's public API for application keys. RunAbove has no OAuth2: with OAuth2 credentials
-/// and no endpoint given, stack calls stay on the OVH endpoint (which answers 404).
-fn runabove_endpoint(
+/// Where each declared API's calls go: its flag (else its environment variable), parsed its
+/// way, else its default for `credentials`. An API left with none has no client: its family's
+/// calls stay on the main one.
+fn api_endpoints(
     global: &GlobalArgs,
     credentials: &Credentials,
-) -> anyhow::Result<Option<Endpoint>> {
-    match (&global.runabove_endpoint, credentials) {
-        (Some(given), _) => Ok(Some(Endpoint::parse_runabove(given)?)),
-        (None, Credentials::Application { .. }) => Ok(Some(Endpoint::runabove())),
-        (None, Credentials::OAuth2 { .. } | Credentials::Digest { .. }) => Ok(None),
+) -> anyhow::Result<Vec<(&'static DeclaredApi, Endpoint)>> {
+    let mut apis = Vec::new();
+    for api in family::declared_apis() {
+        let endpoint = match global.api_endpoints.get(api.key) {
+            Some(given) => Some((api.parse)(given)?),
+            None => (api.default_endpoint)(credentials),
+        };
+        apis.extend(endpoint.map(|endpoint| (api, endpoint)));
     }
+    Ok(apis)
 }

@@ -14,7 +14,10 @@ pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
-use clap::{ArgAction, Parser, Subcommand};
+use crate::family;
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 
 /// Reconcile OVHcloud managed data services (Public Cloud databases, Web Hosting) with YAML
 /// manifests kept in Git.
@@ -27,23 +30,69 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The command line: `Cli`'s flags, and one global flag per API the families declare
+    /// (`Family::api`), right after `--endpoint`.
+    pub fn command_with_apis() -> clap::Command {
+        let apis = family::declared_apis();
+        let endpoint = Cli::command()
+            .get_arguments()
+            .find(|arg| arg.get_id() == "endpoint")
+            .map(Arg::get_display_order)
+            .expect("GlobalArgs has --endpoint");
+        let shift = apis.len();
+        let mut command = Cli::command().mut_args(|arg| {
+            let order = arg.get_display_order();
+            if order > endpoint {
+                arg.display_order(order + shift)
+            } else {
+                arg
+            }
+        });
+        for (i, api) in apis.into_iter().enumerate() {
+            command = command.arg(
+                Arg::new(api.flag)
+                    .long(api.flag)
+                    .global(true)
+                    .env(api.env)
+                    .value_name("NAME|URL")
+                    .help(api.help)
+                    .display_order(endpoint + 1 + i),
+            );
+        }
+        command
+    }
+
+    /// Parses `args` (the program name first) with `command_with_apis`.
+    pub fn try_parse_with_apis<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut command = Cli::command_with_apis();
+        let matches = command.try_get_matches_from_mut(args)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        for api in family::declared_apis() {
+            if let Some(value) = matches.get_one::<String>(api.flag) {
+                cli.global.api_endpoints.insert(api.key, value.clone());
+            }
+        }
+        Ok(cli)
+    }
+}
+
 /// Flags every command takes.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct GlobalArgs {
     /// API endpoint: a region name (ovh-eu, ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca,
     /// soyoustart-eu, soyoustart-ca) or a URL such as http://127.0.0.1:8080/1.0
     #[arg(long, global = true, env = "OVH_ENDPOINT", value_name = "NAME|URL")]
     pub endpoint: Option<String>,
 
-    /// RunAbove's API, where ManagedStackMysql lives: `runabove` (https://api.runabove.com/1.0,
-    /// the default with application keys) or a URL such as a sandbox's `runabove_endpoint=`
-    #[arg(
-        long,
-        global = true,
-        env = "RUNABOVE_ENDPOINT",
-        value_name = "NAME|URL"
-    )]
-    pub runabove_endpoint: Option<String>,
+    /// The endpoints given for the APIs the families declare (`DeclaredApi::flag`, else its
+    /// `env`), by `DeclaredApi::key`: flags added at run time by `Cli::command_with_apis`.
+    #[arg(skip)]
+    pub api_endpoints: BTreeMap<&'static str, String>,
 
     /// Run against the built-in sandbox, in this process (state under .reconcile/): no account
     /// and no network needed
@@ -98,5 +147,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Schema => schema::run(&cli.global).await,
         Command::Api(args) => api::run(&cli.global, args).await,
         Command::Sandbox(command) => sandbox::run(&cli.global, command).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags of the APIs the families live on come from their declarations: each
+    /// declared API has its global flag (with its env and help) in every command's help, and
+    /// its value lands in `GlobalArgs::api_endpoints`, before or after the subcommand.
+    #[test]
+    fn each_declared_api_has_its_flag_from_its_declaration() {
+        let apis = family::declared_apis();
+        assert!(!apis.is_empty(), "stacks live on RunAbove's API");
+        let mut command = Cli::command_with_apis();
+        let top = command.render_long_help().to_string();
+        let plan = command
+            .find_subcommand_mut("plan")
+            .expect("a plan command")
+            .render_long_help()
+            .to_string();
+        for api in &apis {
+            for help in [&top, &plan] {
+                assert!(
+                    help.contains(&format!("--{} <NAME|URL>", api.flag))
+                        && help.contains(&format!("[env: {}=", api.env)),
+                    "--{} missing from\n{help}",
+                    api.flag
+                );
+            }
+            for args in [
+                vec!["reconcile", "schema", &format!("--{}", api.flag), "x"],
+                vec!["reconcile", &format!("--{}", api.flag), "x", "schema"],
+            ] {
+                let cli = Cli::try_parse_with_apis(&args).unwrap();
+                assert_eq!(
+                    cli.global.api_endpoints.get(api.key).map(String::as_str),
+                    Some("x"),
+                    "{args:?}"
+                );
+            }
+        }
+    }
+
+    /// Today's one declared API, whose flag sits where it always did: right after
+    /// `--endpoint`.
+    #[test]
+    fn runabove_endpoint_follows_endpoint_in_the_help() {
+        let help = Cli::command_with_apis().render_help().to_string();
+        let endpoint = help.find("--endpoint <").unwrap();
+        let runabove = help.find("--runabove-endpoint <").unwrap();
+        let sandbox = help.find("--sandbox").unwrap();
+        assert!(endpoint < runabove && runabove < sandbox, "{help}");
     }
 }

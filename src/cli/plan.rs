@@ -214,11 +214,7 @@ pub(super) async fn connect_and_read(
             .endpoint
             .clone()
             .or_else(|| manifests.defaults.endpoint.clone()),
-        runabove_endpoint: global.runabove_endpoint.clone(),
-        sandbox: global.sandbox,
-        verbose: global.verbose,
-        no_color: global.no_color,
-        parallelism: global.parallelism,
+        ..global.clone()
     };
     let connection = connect(&global, client).await.map_err(PlanFailure::Error)?;
     let scopes = crate::live::scopes(manifests);

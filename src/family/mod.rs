@@ -49,7 +49,7 @@ use crate::live::read::{ReadError, Reader};
 use crate::live::LiveState;
 use crate::manifest::model::{Address, ManifestSet, Resource, SecretRef};
 use crate::manifest::validate::{ManagedObject, SpecCheck};
-use crate::ovh::{Client, Endpoint, OvhError};
+use crate::ovh::{Client, DeclaredApi, Endpoint, OvhError};
 use crate::plan::{Context, Digests, Draft, Finding, Plan};
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -169,9 +169,18 @@ pub(crate) trait Family: Sync {
         String::new()
     }
 
-    /// The client its calls go to (OVH's unless the family lives on another API).
+    /// The API it lives on when not OVH's main one (`None`, the default): the CLI adds its
+    /// flag, `cli::client::connect` resolves its endpoint, `Client::for_api` is its client.
+    fn api(&self) -> Option<&'static DeclaredApi> {
+        None
+    }
+
+    /// The client its calls go to: its `api`'s (OVH's for none).
     fn client<'c>(&self, client: &'c Client) -> &'c Client {
-        client
+        match self.api() {
+            Some(api) => client.for_api(api),
+            None => client,
+        }
     }
 
     /// What to wait for when the plan leaves `address` alone while its live object is still
@@ -287,6 +296,17 @@ pub(crate) type Beside = Box<dyn Any + Send>;
 /// The registry: every API family, in the order plans list their scopes.
 pub(crate) const FAMILIES: &[&dyn Family] =
     &[&database::Databases, &hosting::Hostings, &stack::Stacks];
+
+/// The APIs the families live on besides OVH's main one, each once, in `FAMILIES` order.
+pub(crate) fn declared_apis() -> Vec<&'static DeclaredApi> {
+    let mut apis: Vec<&'static DeclaredApi> = Vec::new();
+    for api in FAMILIES.iter().filter_map(|family| family.api()) {
+        if !apis.iter().any(|known| known.key == api.key) {
+            apis.push(api);
+        }
+    }
+    apis
+}
 
 /// The family owning `kind`.
 pub(crate) fn of_kind(kind: Kind) -> &'static dyn Family {

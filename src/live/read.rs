@@ -20,7 +20,7 @@ use super::answers::Answers;
 use super::model::{LiveScope, LiveState, Scope, ScopeState};
 use crate::family::FAMILIES;
 use crate::manifest::ManifestSet;
-use crate::ovh::{Client, ErrorClass, OvhError, Redacted};
+use crate::ovh::{Client, DeclaredApi, ErrorClass, OvhError, Redacted};
 use futures::future::join_all;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
@@ -310,9 +310,12 @@ impl<'a> Reader<'a> {
         self.get_if_present_from(self.client, path).await
     }
 
-    /// This reader on RunAbove's API (`Client::runabove`): same bound, count and answers.
-    pub(crate) fn runabove(&self) -> RunAboveReader<'_, 'a> {
-        RunAboveReader(self)
+    /// This reader on a declared API (`Client::for_api`): same bound, count and answers.
+    pub(crate) fn on_api(&self, api: &DeclaredApi) -> ApiReader<'_, 'a> {
+        ApiReader {
+            reader: self,
+            client: self.client.for_api(api),
+        }
     }
 
     async fn get_from(&self, client: &Client, path: &str) -> Result<Value, OvhError> {
@@ -391,18 +394,19 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A `Reader` whose requests go to RunAbove's API.
-pub(crate) struct RunAboveReader<'r, 'a>(&'r Reader<'a>);
+/// A `Reader` whose requests go to a declared API's client (`Reader::on_api`).
+pub(crate) struct ApiReader<'r, 'a> {
+    reader: &'r Reader<'a>,
+    client: &'r Client,
+}
 
-impl RunAboveReader<'_, '_> {
+impl ApiReader<'_, '_> {
     pub(crate) async fn get(&self, path: &str) -> Result<Value, OvhError> {
-        self.0.get_from(self.0.client.runabove(), path).await
+        self.reader.get_from(self.client, path).await
     }
 
     pub(crate) async fn get_if_present(&self, path: &str) -> Result<Option<Value>, OvhError> {
-        self.0
-            .get_if_present_from(self.0.client.runabove(), path)
-            .await
+        self.reader.get_if_present_from(self.client, path).await
     }
 }
 

@@ -1,8 +1,9 @@
 //! An API client: `Client` (cheap to clone, shared state behind an `Arc`) authenticates every
 //! call with its `Auth` (a signature, a bearer token), fetches the server time once, and sends
 //! through its `Transport` (its API's own rate budget, the one retry policy, one log line per
-//! HTTP call, redacted). One client per API: `Client::runabove` is RunAbove's. Readiness
-//! polling is not its business; callers loop on `get`.
+//! HTTP call, redacted). One client per API: `Client::for_api` is the client of an API a family
+//! declared (`super::api::DeclaredApi`). Readiness polling is not its business; callers loop on
+//! `get`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use super::api::{ApiRate, DeclaredApi, Rate};
 use super::auth::signature::unix_now;
 use super::auth::{self, Auth};
 use super::credentials::Credentials;
@@ -28,8 +30,8 @@ pub struct ClientConfig {
     pub endpoint: Endpoint,
     pub credentials: Credentials,
     /// Requests per second to this API across all clones and all calls, retries and token
-    /// fetches included; RunAbove's client (`runabove`) has a budget of its own at the same
-    /// rate. Default 20.
+    /// fetches included; each client of `apis` has a budget of its own, at this rate or at its
+    /// declared one (`DeclaredApi::rate`). Default 20.
     pub rate_limit_per_sec: u32,
     /// Retries after the first attempt (so `max_retries + 1` attempts at most). Default 5.
     pub max_retries: usize,
@@ -50,9 +52,9 @@ pub struct ClientConfig {
     pub root_certificate_pem: Option<Vec<u8>>,
     /// `User-Agent` header. Default `reconcile/<version>`.
     pub user_agent: String,
-    /// RunAbove's API (`Client::runabove`), reached with the same credentials and settings.
-    /// Default none: `Client::runabove` is then this client itself.
-    pub runabove: Option<Endpoint>,
+    /// The declared APIs to reach (`Client::for_api`), each at its endpoint with the same
+    /// credentials and settings. Default none: `Client::for_api` is then this client itself.
+    pub apis: Vec<(&'static DeclaredApi, Endpoint)>,
 }
 
 impl ClientConfig {
@@ -73,7 +75,7 @@ impl ClientConfig {
             unreachable_budget: Duration::from_secs(10),
             root_certificate_pem: None,
             user_agent: concat!("reconcile/", env!("CARGO_PKG_VERSION")).to_owned(),
-            runabove: None,
+            apis: Vec::new(),
         }
     }
 }
@@ -101,29 +103,43 @@ struct Inner {
     auth: Box<dyn Auth>,
     /// `server time - local time`, in seconds, fetched once before the first signed call.
     time_delta: OnceCell<i64>,
-    /// The client of `ClientConfig::runabove`.
-    runabove: Option<Client>,
+    /// The clients of `ClientConfig::apis`, by `DeclaredApi::key`.
+    apis: Vec<(&'static str, Client)>,
 }
 
 impl Client {
     /// Builds a client. Installs rustls' ring crypto provider if none is installed yet.
     pub fn new(mut config: ClientConfig) -> Result<Self, OvhError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let runabove = match config.runabove.take() {
-            None => None,
-            Some(endpoint) => Some(Client::new(ClientConfig {
+        let main_rate = Rate::per_second_at_least_one(config.rate_limit_per_sec)?;
+        let mut apis = Vec::new();
+        for (api, endpoint) in std::mem::take(&mut config.apis) {
+            let rate = match api.rate {
+                ApiRate::SameAsMain => main_rate,
+                ApiRate::Quota(rate) => rate,
+            };
+            let config = ClientConfig {
                 endpoint,
                 ..config.clone()
-            })?),
-        };
-        let transport = Transport::new(&config)?;
+            };
+            apis.push((api.key, Client::with_rate(config, rate, Vec::new())?));
+        }
+        Client::with_rate(config, main_rate, apis)
+    }
+
+    fn with_rate(
+        config: ClientConfig,
+        rate: Rate,
+        apis: Vec<(&'static str, Client)>,
+    ) -> Result<Self, OvhError> {
+        let transport = Transport::new(&config, rate)?;
         let auth = auth::for_credentials(config.credentials, &config.endpoint)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
                 auth,
                 time_delta: OnceCell::new(),
-                runabove,
+                apis,
             }),
         })
     }
@@ -133,11 +149,15 @@ impl Client {
         self.inner.transport.endpoint()
     }
 
-    /// The client of RunAbove's API (`ClientConfig::runabove`): same credentials and
-    /// settings, its own endpoint, rate budget and server time. This client itself when the
-    /// config named no RunAbove endpoint.
-    pub fn runabove(&self) -> &Client {
-        self.inner.runabove.as_ref().unwrap_or(self)
+    /// The client of `api` (`ClientConfig::apis`): same credentials and settings, its own
+    /// endpoint, rate budget and server time. This client itself when the config gave `api` no
+    /// endpoint.
+    pub fn for_api(&self, api: &DeclaredApi) -> &Client {
+        self.inner
+            .apis
+            .iter()
+            .find(|(key, _)| *key == api.key)
+            .map_or(self, |(_, client)| client)
     }
 
     /// Who calls, never a secret: `("applicationKey", KEY)` for signed requests, `("clientId",
@@ -312,12 +332,53 @@ fn encode<B: Serialize + ?Sized>(method: &Method, path: &str, body: &B) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::RunningSandbox;
+    use std::num::NonZeroU32;
+
+    /// An API at the main one's rate, and one with a quota per minute.
+    static SIDE: DeclaredApi = declared("side", ApiRate::SameAsMain);
+    static SLOW: DeclaredApi = declared(
+        "slow",
+        ApiRate::Quota(Rate::per_minute(NonZeroU32::new(100).unwrap())),
+    );
+    /// Declared, but given no endpoint.
+    static ABSENT: DeclaredApi = declared("absent", ApiRate::SameAsMain);
+
+    const fn declared(key: &'static str, rate: ApiRate) -> DeclaredApi {
+        fn parse(input: &str) -> Result<Endpoint, OvhError> {
+            Endpoint::parse(input)
+        }
+        fn default_endpoint(_: &Credentials) -> Option<Endpoint> {
+            None
+        }
+        fn sandbox_endpoint(running: &RunningSandbox) -> &str {
+            &running.endpoint
+        }
+        DeclaredApi {
+            key,
+            flag: key,
+            env: key,
+            help: key,
+            parse,
+            default_endpoint,
+            sandbox_endpoint,
+            rate,
+        }
+    }
 
     fn client() -> Client {
         let endpoint = Endpoint::parse("http://127.0.0.1:9/1.0").unwrap();
         let mut config = ClientConfig::new(endpoint, Credentials::application("ak", "as", "ck"));
-        config.runabove =
-            Some(Endpoint::parse_runabove("http://127.0.0.1:9/runabove/1.0").unwrap());
+        config.apis = vec![
+            (
+                &SIDE,
+                Endpoint::parse("http://127.0.0.1:9/side/1.0").unwrap(),
+            ),
+            (
+                &SLOW,
+                Endpoint::parse("http://127.0.0.1:9/slow/1.0").unwrap(),
+            ),
+        ];
         Client::new(config).unwrap()
     }
 
@@ -350,22 +411,44 @@ mod tests {
         assert_eq!(transport.within_unreachable_budget(second), Some(second));
     }
 
-    /// Each API has its own transport, so its own rate budget: RunAbove's calls never wait
-    /// for OVH's, nor the other way round.
+    /// Each API has its own transport, so its own rate budget: a declared API's calls never
+    /// wait for OVH's, nor the other way round.
     #[test]
     fn each_api_has_its_own_transport_and_rate_budget() {
         let client = client();
         let ovh = client.transport();
-        let runabove = client.runabove().transport();
-        assert!(!std::ptr::eq(ovh, runabove));
+        let side = client.for_api(&SIDE).transport();
+        let slow = client.for_api(&SLOW).transport();
+        assert!(!std::ptr::eq(ovh, side) && !std::ptr::eq(side, slow));
         assert!(
             std::ptr::eq(ovh, client.clone().transport()),
             "clones share one"
         );
-        assert_eq!(
-            runabove.endpoint().base_url(),
-            "http://127.0.0.1:9/runabove/1.0"
+        assert!(
+            std::ptr::eq(side, client.clone().for_api(&SIDE).transport()),
+            "clones share each api's"
         );
+        assert_eq!(side.endpoint().base_url(), "http://127.0.0.1:9/side/1.0");
+        assert_eq!(slow.endpoint().base_url(), "http://127.0.0.1:9/slow/1.0");
         assert_eq!(client.endpoint().base_url(), "http://127.0.0.1:9/1.0");
+        assert!(
+            std::ptr::eq(client.for_api(&ABSENT).transport(), ovh),
+            "an api given no endpoint is the main client"
+        );
+    }
+
+    /// The declared rate is the one its transport keeps: the main API's `rate_limit_per_sec`
+    /// for `SameAsMain`, its own quota otherwise.
+    #[test]
+    fn each_api_is_paced_at_its_declared_rate() {
+        let client = client();
+        let rate = |transport: &Transport| transport.budget().rate();
+        let main = Rate::per_second(NonZeroU32::new(20).unwrap());
+        assert_eq!(rate(client.transport()), main);
+        assert_eq!(rate(client.for_api(&SIDE).transport()), main);
+        assert_eq!(
+            rate(client.for_api(&SLOW).transport()),
+            Rate::per_minute(NonZeroU32::new(100).unwrap())
+        );
     }
 }

@@ -67,14 +67,17 @@ const NAMED: &[Named] = &[
     },
 ];
 
-/// RunAbove (OVH's labs brand): its own API, signed like OVH's, with no OAuth2. Not an OVH
-/// region, so not in `NAMED`: only `Endpoint::parse_runabove` knows the name.
-const RUNABOVE: Named = Named {
-    name: "runabove",
-    aliases: &[],
-    base: "https://api.runabove.com/1.0",
-    token_url: None,
-};
+/// The public endpoint of an API other than OVH's main one, known by a name (RunAbove's:
+/// `runabove`, `https://api.runabove.com/1.0`), declared by the family that lives on it. Not an
+/// OVH region, so not in `NAMED`: only `Endpoint::parse_named` and `Endpoint::named` know it.
+/// No OAuth2 token URL.
+#[derive(Debug)]
+pub struct NamedEndpoint {
+    pub name: &'static str,
+    pub base: &'static str,
+    /// A URL the hint shows, such as a sandbox's (`http://127.0.0.1:8080/runabove/1.0`).
+    pub example_url: &'static str,
+}
 
 /// The API an `ovh::Client` talks to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,27 +117,26 @@ impl Endpoint {
         Self::parse_url(input)
     }
 
-    /// RunAbove's API: `runabove` (`https://api.runabove.com/1.0`) or an `http(s)://` URL
-    /// (a sandbox's `runabove_endpoint=`).
-    pub fn parse_runabove(input: &str) -> Result<Self, OvhError> {
+    /// `api`'s name (`runabove`: its public endpoint) or an `http(s)://` URL (a sandbox's).
+    pub fn parse_named(input: &str, api: &NamedEndpoint) -> Result<Self, OvhError> {
         let input = input.trim();
-        if input == RUNABOVE.name {
-            return Ok(Self::runabove());
+        if input == api.name {
+            return Ok(Self::named(api));
         }
         if !input.contains("://") {
             return Err(OvhError::config(
-                format!("unknown runabove endpoint `{input}`"),
-                "use runabove or a url such as http://127.0.0.1:8080/runabove/1.0".to_owned(),
+                format!("unknown {} endpoint `{input}`", api.name),
+                format!("use {} or a url such as {}", api.name, api.example_url),
             ));
         }
         Self::parse_url(input)
     }
 
-    /// RunAbove's public API, `https://api.runabove.com/1.0`.
-    pub fn runabove() -> Self {
+    /// `api`'s public endpoint.
+    pub fn named(api: &NamedEndpoint) -> Self {
         Endpoint {
-            name: Some(RUNABOVE.name),
-            base: RUNABOVE.base.to_owned(),
+            name: Some(api.name),
+            base: api.base.to_owned(),
             token_url: None,
             loopback: false,
         }

@@ -16,6 +16,7 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use super::api::Rate;
 use super::auth::Proof;
 use super::client::{ApiResponse, ClientConfig};
 use super::endpoint::Endpoint;
@@ -39,27 +40,47 @@ pub(crate) struct Transport {
     unreachable_since: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
-/// Requests per second one API accepts from this program: every call, retry and token fetch
-/// to that API waits its turn here. Each API has its own (OVH's and RunAbove's are separate
-/// budgets), never a shared one.
-pub(crate) struct RateBudget(DefaultDirectRateLimiter);
+/// The requests one API accepts from this program (its declared `Rate`): every call, retry and
+/// token fetch to that API waits its turn here. Each API has its own (OVH's and RunAbove's are
+/// separate budgets), never a shared one. A per-project quota would be a keyed limiter here
+/// (see `ApiRate::Quota`).
+pub(crate) struct RateBudget {
+    limiter: DefaultDirectRateLimiter,
+    /// What it was made from, for tests.
+    #[cfg(test)]
+    rate: Rate,
+}
 
 impl RateBudget {
-    fn per_second(rate: u32) -> Result<Self, OvhError> {
-        let rate = NonZeroU32::new(rate).ok_or_else(|| {
-            OvhError::config("the request rate limit must be at least 1 per second", None)
-        })?;
-        // Evenly spaced, no burst: a server bucket that allows `rate` per second but started
-        // refilling at another moment (the first request opened the connection) answered 429
-        // to a client burst (docs/performance.md, row 1c).
-        Ok(RateBudget(RateLimiter::direct(
-            Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
-        )))
+    pub(crate) fn new(rate: Rate) -> Self {
+        RateBudget {
+            limiter: RateLimiter::direct(quota(rate)),
+            #[cfg(test)]
+            rate,
+        }
     }
 
+    /// Waits until the next request may go (governor's wait: its own clock and timer, real
+    /// time even under a paused tokio clock; `quota` is what tests check).
     async fn until_ready(&self) {
-        self.0.until_ready().await;
+        self.limiter.until_ready().await;
     }
+
+    #[cfg(test)]
+    pub(crate) fn rate(&self) -> Rate {
+        self.rate
+    }
+}
+
+/// `rate` as governor's quota: evenly spaced, no burst. A server bucket that allows `rate` but
+/// started refilling at another moment (the first request opened the connection) answered 429
+/// to a client burst (docs/performance.md, row 1c).
+fn quota(rate: Rate) -> Quota {
+    // More than a billion per second is one per nanosecond.
+    let interval = rate.interval().max(Duration::from_nanos(1));
+    Quota::with_period(interval)
+        .expect("the interval is at least 1 ns")
+        .allow_burst(NonZeroU32::MIN)
 }
 
 /// How one attempt authenticates.
@@ -92,10 +113,10 @@ pub(crate) struct Prepared<'a> {
 }
 
 impl Transport {
-    /// The HTTP client for `config.endpoint`, with `config`'s timeouts, certificates, rate and
-    /// retry settings.
-    pub(crate) fn new(config: &ClientConfig) -> Result<Self, OvhError> {
-        let budget = RateBudget::per_second(config.rate_limit_per_sec)?;
+    /// The HTTP client for `config.endpoint`, with `config`'s timeouts, certificates and retry
+    /// settings, and a budget of `rate`.
+    pub(crate) fn new(config: &ClientConfig, rate: Rate) -> Result<Self, OvhError> {
+        let budget = RateBudget::new(rate);
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.request_timeout)
@@ -141,6 +162,11 @@ impl Transport {
 
     pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    #[cfg(test)]
+    pub(crate) fn budget(&self) -> &RateBudget {
+        &self.budget
     }
 
     /// Sends `request`, retrying by `is_retryable` with exponential backoff and jitter, and
@@ -403,4 +429,77 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use governor::clock::{Clock, FakeRelativeClock};
+
+    /// A per-minute quota (Cloud Manager's shape: 100 a minute) lets one request go every
+    /// 600 ms. Governor waits on its own clock and timer, not tokio's, so a paused tokio clock
+    /// cannot drive `until_ready`; the quota is checked on governor's fake clock instead, a
+    /// whole minute walked without waiting for it.
+    #[test]
+    fn a_per_minute_budget_spaces_its_requests_over_the_minute() {
+        let clock = FakeRelativeClock::default();
+        let budget = RateLimiter::direct_with_clock(
+            quota(Rate::per_minute(NonZeroU32::new(100).unwrap())),
+            clock.clone(),
+        );
+        let wait = || match budget.check() {
+            Ok(()) => Duration::ZERO,
+            Err(not_until) => not_until.wait_time_from(clock.now()),
+        };
+        assert_eq!(wait(), Duration::ZERO, "the first goes at once");
+        assert_eq!(wait(), Duration::from_millis(600), "the second waits");
+        clock.advance(Duration::from_millis(599));
+        assert_eq!(wait(), Duration::from_millis(1), "599 ms: still");
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(wait(), Duration::ZERO, "600 ms: goes");
+        for _ in 0..99 {
+            assert_eq!(wait(), Duration::from_millis(600), "no burst, ever");
+            clock.advance(Duration::from_millis(600));
+            assert_eq!(wait(), Duration::ZERO);
+        }
+        assert_eq!(
+            Duration::from(clock.now()),
+            Duration::from_secs(60),
+            "101 requests: 100 intervals of 600 ms"
+        );
+    }
+
+    /// The main API's budget is as before declared rates: governor's `per_second`, no burst;
+    /// 20 a second is one every 50 ms.
+    #[test]
+    fn a_per_second_budget_is_one_request_every_interval() {
+        for rate in [1, 3, 20, 1000, 1_000_000_000] {
+            let rate = NonZeroU32::new(rate).unwrap();
+            assert_eq!(
+                quota(Rate::per_second(rate)),
+                Quota::per_second(rate).allow_burst(NonZeroU32::MIN)
+            );
+        }
+        let clock = FakeRelativeClock::default();
+        let budget = RateLimiter::direct_with_clock(
+            quota(Rate::per_second(NonZeroU32::new(20).unwrap())),
+            clock.clone(),
+        );
+        assert!(budget.check().is_ok());
+        let not_until = budget.check().unwrap_err();
+        assert_eq!(
+            not_until.wait_time_from(clock.now()),
+            Duration::from_millis(50)
+        );
+    }
+
+    /// A rate past one request per nanosecond is one per nanosecond, not a panic
+    /// (`--rate-limit` takes any u32, and `Quota::with_period` refuses a zero period).
+    #[test]
+    fn a_huge_rate_is_one_request_per_nanosecond() {
+        assert_eq!(
+            quota(Rate::per_second(NonZeroU32::MAX)).replenish_interval(),
+            Duration::from_nanos(1)
+        );
+    }
 }

@@ -35,6 +35,29 @@ fn a_bad_flag_is_one_line_and_exit_1() {
     assert!(stderr.contains("1.5 is not between 0 and 1"), "{stderr}");
 }
 
+/// The binary parses with the families' declared APIs: RunAbove's flag (declared in
+/// `family::stack`) is in every command's help with its environment variable, and a bad
+/// value given after a subcommand is still a flag clap knows (not "unexpected argument").
+#[test]
+fn the_binary_takes_the_flag_of_each_declared_api() {
+    let api = &reconcile::family::stack::RUNABOVE;
+    for command in [&["--help"][..], &["plan", "--help"], &["apply", "--help"]] {
+        let out = reconcile().args(command).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains(&format!("--{} <NAME|URL>", api.flag))
+                && help.contains(&format!("{}=", api.env)),
+            "{command:?}: {help}"
+        );
+    }
+    let out = reconcile()
+        .args(["schema", &format!("--{}", api.flag), "anything"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "schema reads no endpoint");
+}
+
 #[test]
 fn a_corrupt_state_file_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();

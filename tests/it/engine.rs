@@ -7,6 +7,7 @@
 
 use crate::support::{runabove_of, TestSandbox};
 use reconcile::engine::{self, ApplyReport, ExecuteOptions, Progress, StepOutcome, StepReport};
+use reconcile::family::stack::RUNABOVE;
 use reconcile::live::{self, LiveState};
 use reconcile::manifest::{self, Address, Kind, ManifestSet};
 use reconcile::ovh::{Client, ClientConfig, Credentials, Endpoint};
@@ -136,7 +137,7 @@ fn fast_client(endpoint: &str) -> Client {
     config.rate_limit_per_sec = 500;
     config.retry_min_delay = Duration::from_millis(10);
     config.retry_max_delay = Duration::from_millis(100);
-    config.runabove = Some(Endpoint::parse(&runabove_of(endpoint)).unwrap());
+    config.apis = vec![(&RUNABOVE, Endpoint::parse(&runabove_of(endpoint)).unwrap())];
     Client::new(config).unwrap()
 }
 

@@ -5,6 +5,7 @@
 //! run concurrently within the `parallelism` bound.
 
 use crate::support::{http, runabove_of, unix_now, TestSandbox};
+use reconcile::family::stack::RUNABOVE;
 use reconcile::live::{self, LiveScope, LiveService, LiveState, Scope, ScopeState, UsersState};
 use reconcile::manifest::{
     Address, DatabaseServiceSpec, DatabaseUserSpec, HostingAttachedDomainSpec, Kind,
@@ -145,7 +146,7 @@ fn client_for(endpoint: &str, consumer_key: &str) -> Client {
     config.max_retries = 1;
     config.retry_min_delay = Duration::from_millis(5);
     config.retry_max_delay = Duration::from_millis(20);
-    config.runabove = Some(runabove);
+    config.apis = vec![(&RUNABOVE, runabove)];
     Client::new(config).unwrap()
 }
 
@@ -668,7 +669,7 @@ async fn reads_run_concurrently() {
         ),
     );
     config.rate_limit_per_sec = 1_000;
-    config.runabove = Some(Endpoint::parse(&sb.runabove_endpoint).unwrap());
+    config.apis = vec![(&RUNABOVE, Endpoint::parse(&sb.runabove_endpoint).unwrap())];
     let fast = Client::new(config).unwrap();
     let started = Instant::now();
     let state = live::read(&fast, &set, PARALLELISM)

@@ -1,5 +1,5 @@
-//! RunAbove managed MySQL stack steps, on RunAbove's API (`Step::client` is `Client::runabove`
-//! for this kind).
+//! RunAbove managed MySQL stack steps, on RunAbove's API (`Step::client` is
+//! `Client::for_api(&RUNABOVE)` for this kind, through `Family::api`).
 //!
 //! Identity is the planner's rule, `family::stack::claims`, run again on the live listing: first
 //! for the manifests this plan does not create (with the clusters already taken by this run's

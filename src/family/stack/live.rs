@@ -1,9 +1,9 @@
-//! RunAbove managed MySQL stacks, read live on RunAbove's API (`Reader::runabove`):
+//! RunAbove managed MySQL stacks, read live on RunAbove's API (`Reader::on_api(&RUNABOVE)`):
 //! `GET /stackMysql` (`{"products": [{"id"}]}`), then each cluster, mapped to `LiveStack`.
 //! A cluster has no name: which manifest stands for which cluster is the planner's rule
 //! (`family::stack::claims`), and it needs every cluster, so the whole family is one scope.
 
-use crate::family::stack::stack_path;
+use crate::family::stack::{stack_path, RUNABOVE};
 use crate::live::fields::opt_u32;
 use crate::live::model::{LiveScope, LiveStack};
 use crate::live::read::{ReadError, Reader};
@@ -13,7 +13,7 @@ use serde_json::Value;
 pub use crate::family::stack::STACKS_PATH as LIST;
 
 pub(crate) async fn read_scope(reader: &Reader<'_>) -> Result<LiveScope, ReadError> {
-    let reader = reader.runabove();
+    let reader = reader.on_api(&RUNABOVE);
     let listing = reader.get(LIST).await?;
     let ids = product_ids(&listing).ok_or_else(|| {
         ReadError::malformed(LIST, "something other than {\"products\": [{\"id\"}]}")

@@ -1,5 +1,5 @@
-//! RunAbove managed MySQL stacks (on RunAbove's API, `Client::runabove`): the calls, their
-//! paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `claims`.
+//! RunAbove managed MySQL stacks, on RunAbove's API (declared here: `RUNABOVE`): the calls,
+//! their paths (`/stackMysql[/{id}]`). Which cluster a manifest stands for is `claims`.
 
 pub(crate) mod digest;
 pub(crate) mod engine;
@@ -23,8 +23,9 @@ use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveScope, LiveState, Scope};
 use crate::manifest::model::{Address, Kind, ManifestSet, Resource, Spec};
 use crate::manifest::validate::{ManagedObject, SpecCheck};
-use crate::ovh::Client;
+use crate::ovh::{ApiRate, Credentials, DeclaredApi, Endpoint, NamedEndpoint};
 use crate::plan::{Context, Digests, Draft, Finding, Plan};
+use crate::sandbox::RunningSandbox;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
@@ -67,6 +68,41 @@ pub const STACKS_PATH: &str = "/stackMysql";
 /// `/stackMysql/{id}`.
 pub fn stack_path(id: &str) -> String {
     format!("{STACKS_PATH}/{}", segment(id))
+}
+
+/// RunAbove's API (OVH's labs brand), where the stacks live: signed like OVH's, with no OAuth2.
+/// Given by `--runabove-endpoint` (else `RUNABOVE_ENDPOINT`); by default RunAbove's public API
+/// for application keys. With OAuth2 (or Digest) credentials and no endpoint given, stack calls
+/// stay on the OVH endpoint (which answers 404).
+pub static RUNABOVE: DeclaredApi = DeclaredApi {
+    key: "runabove",
+    flag: "runabove-endpoint",
+    env: "RUNABOVE_ENDPOINT",
+    help:
+        "RunAbove's API, where ManagedStackMysql lives: `runabove` (https://api.runabove.com/1.0, \
+           the default with application keys) or a URL such as a sandbox's `runabove_endpoint=`",
+    parse: |input| Endpoint::parse_named(input, &RUNABOVE_PUBLIC),
+    default_endpoint: runabove_by_default,
+    sandbox_endpoint: runabove_in_sandbox,
+    rate: ApiRate::SameAsMain,
+};
+
+/// RunAbove's public API, `runabove` on the command line.
+const RUNABOVE_PUBLIC: NamedEndpoint = NamedEndpoint {
+    name: "runabove",
+    base: "https://api.runabove.com/1.0",
+    example_url: "http://127.0.0.1:8080/runabove/1.0",
+};
+
+fn runabove_by_default(credentials: &Credentials) -> Option<Endpoint> {
+    match credentials {
+        Credentials::Application { .. } => Some(Endpoint::named(&RUNABOVE_PUBLIC)),
+        Credentials::OAuth2 { .. } | Credentials::Digest { .. } => None,
+    }
+}
+
+fn runabove_in_sandbox(running: &RunningSandbox) -> &str {
+    &running.runabove_endpoint
 }
 
 /// How messages name the stacks' scope.
@@ -163,8 +199,8 @@ impl Family for Stacks {
         digest::digest(scope, live, out)
     }
 
-    fn client<'c>(&self, client: &'c Client) -> &'c Client {
-        client.runabove()
+    fn api(&self) -> Option<&'static DeclaredApi> {
+        Some(&RUNABOVE)
     }
 
     fn resume(
@@ -217,5 +253,31 @@ mod tests {
             "DELETE /stackMysql/1%2F..%2F2%3Fx"
         );
         assert_eq!(stack_path("."), "/stackMysql/%252E");
+    }
+
+    /// RunAbove's declaration reads `--runabove-endpoint` as before its move here: its name,
+    /// a URL, or one clear error; by default its public API for application keys only.
+    #[test]
+    fn runabove_is_named_or_a_url_and_the_default_for_application_keys() {
+        let parse = RUNABOVE.parse;
+        let public = parse("runabove").unwrap();
+        assert_eq!(public.name(), Some("runabove"));
+        assert_eq!(public.base_url(), "https://api.runabove.com/1.0");
+        assert_eq!(public.oauth2_token_url(), None);
+        let local = parse(" http://127.0.0.1:8080/runabove/1.0/ ").unwrap();
+        assert_eq!(local.base_url(), "http://127.0.0.1:8080/runabove/1.0");
+        assert_eq!(
+            parse("runabove-ca").unwrap_err().to_string(),
+            "unknown runabove endpoint `runabove-ca`; \
+             hint: use runabove or a url such as http://127.0.0.1:8080/runabove/1.0"
+        );
+        assert!(parse("http://api.runabove.com/1.0").is_err(), "plain http");
+        let default = RUNABOVE.default_endpoint;
+        assert_eq!(
+            default(&Credentials::application("ak", "as", "ck")),
+            Some(public)
+        );
+        assert_eq!(default(&Credentials::oauth2("id", "secret")), None);
+        assert_eq!(default(&Credentials::digest("user", "key")), None);
     }
 }
