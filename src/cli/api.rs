@@ -1,6 +1,7 @@
 //! `reconcile api METHOD PATH`: one raw, signed call, its JSON answer on stdout. For looking at
 //! live objects, checking credentials, and driving the sandbox by hand. Secrets in the answer
-//! (passwords, consumer keys, tokens) are masked unless `--show-secrets` is given.
+//! (passwords, consumer keys, tokens) are masked unless `--show-secrets` is given. `--on` picks
+//! the API: OVH's, or one a family declares (RunAbove's, for managed stacks).
 
 use super::client::{connect, ClientArgs};
 use super::{ExitStatus, GlobalArgs};
@@ -28,9 +29,17 @@ pub struct ApiArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// The API to call: `ovh` (--endpoint) or one a family lives on, by its name: `runabove`
+    /// (--runabove-endpoint)
+    #[arg(long, value_name = "API", default_value = MAIN_API)]
+    pub on: String,
+
     #[command(flatten)]
     pub client: ClientArgs,
 }
+
+/// `--on`'s name for OVH's main API.
+const MAIN_API: &str = "ovh";
 
 fn parse_method(text: &str) -> Result<Method, String> {
     match text.to_ascii_uppercase().as_str() {
@@ -40,6 +49,18 @@ fn parse_method(text: &str) -> Result<Method, String> {
         "DELETE" => Ok(Method::DELETE),
         _ => Err(format!("{text:?} is not one of GET, POST, PUT, DELETE")),
     }
+}
+
+/// `--on NAME` names no API: the names there are.
+fn unknown_api(name: &str, declared: &[&crate::ovh::DeclaredApi]) -> String {
+    let names: Vec<String> = std::iter::once(MAIN_API)
+        .chain(declared.iter().map(|api| api.key))
+        .map(|key| format!("`{key}`"))
+        .collect();
+    format!(
+        "--on `{name}` is not an API reconcile knows: {}",
+        names.join(", ")
+    )
 }
 
 pub async fn run(global: &GlobalArgs, args: ApiArgs) -> anyhow::Result<ExitStatus> {
@@ -61,11 +82,27 @@ pub async fn run(global: &GlobalArgs, args: ApiArgs) -> anyhow::Result<ExitStatu
             Some(value)
         }
     };
+    let declared = crate::family::declared_apis();
+    let api = match args.on.as_str() {
+        MAIN_API => None,
+        name => Some(
+            declared
+                .iter()
+                .find(|api| api.key == name)
+                .with_context(|| unknown_api(name, &declared))?,
+        ),
+    };
     let connection = connect(global, &args.client).await?;
-    let response = connection
-        .client
-        .call(args.method, &args.path, body.as_ref())
-        .await?;
+    let client = match api {
+        None => &connection.client,
+        Some(api) => connection.client.declared(api).with_context(|| {
+            format!(
+                "no endpoint for the {} API with these credentials: give --{} (or {})",
+                api.key, api.flag, api.env
+            )
+        })?,
+    };
+    let response = client.call(args.method, &args.path, body.as_ref()).await?;
     let mut stdout = std::io::stdout().lock();
     if !response.body.is_null() {
         let shown = if args.show_secrets {

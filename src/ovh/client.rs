@@ -153,11 +153,17 @@ impl Client {
     /// endpoint, rate budget and server time. This client itself when the config gave `api` no
     /// endpoint.
     pub fn for_api(&self, api: &DeclaredApi) -> &Client {
+        self.declared(api).unwrap_or(self)
+    }
+
+    /// The client of `api`, `None` when the config gave it no endpoint (`reconcile api --on`,
+    /// which must not send a call meant for one API to another).
+    pub fn declared(&self, api: &DeclaredApi) -> Option<&Client> {
         self.inner
             .apis
             .iter()
             .find(|(key, _)| *key == api.key)
-            .map_or(self, |(_, client)| client)
+            .map(|(_, client)| client)
     }
 
     /// Who calls, never a secret: `("applicationKey", KEY)` for signed requests, `("clientId",

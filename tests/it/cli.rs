@@ -371,3 +371,67 @@ fn the_runabove_endpoint_comes_from_the_flag_or_the_environment() {
         "{stderr}"
     );
 }
+
+/// `api --on NAME` sends the call to the API a family declares (RunAbove's, for stacks): the
+/// same path on OVH's API is a 404; an unknown name lists the known ones; an API with no
+/// endpoint for the credentials (RunAbove has no OAuth2) is an error before any call, never a
+/// call sent to another API.
+#[test]
+fn api_on_a_declared_api_calls_that_api_and_only_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut command = reconcile();
+        command.current_dir(dir.path()).args(args);
+        for name in [
+            "OVH_APPLICATION_KEY",
+            "OVH_APPLICATION_SECRET",
+            "OVH_CONSUMER_KEY",
+            "RUNABOVE_ENDPOINT",
+        ] {
+            command.env_remove(name);
+        }
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        let out = command.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+
+    let (code, stdout, stderr) = run(
+        &["--sandbox", "api", "--on", "runabove", "GET", "/stackMysql"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let stacks: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(stacks.is_object(), "{stacks}");
+
+    let (code, _, stderr) = run(&["--sandbox", "api", "GET", "/stackMysql"], &[]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("404"), "{stderr}");
+
+    let (code, _, stderr) = run(&["--sandbox", "api", "--on", "nope", "GET", "/x"], &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("--on `nope` is not an API reconcile knows: `ovh`, `runabove`"),
+        "{stderr}"
+    );
+
+    let oauth2 = [
+        ("HOME", dir.path().to_str().unwrap()),
+        ("OVH_ENDPOINT", "ovh-eu"),
+        ("OVH_CLIENT_ID", "id"),
+        ("OVH_CLIENT_SECRET", "secret"),
+    ];
+    let (code, _, stderr) = run(&["api", "--on", "runabove", "GET", "/stackMysql"], &oauth2);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "no endpoint for the runabove API with these credentials: give --runabove-endpoint (or RUNABOVE_ENDPOINT)"
+        ),
+        "{stderr}"
+    );
+}
