@@ -118,7 +118,7 @@ pub async fn read_again(
     prune: bool,
     answers: &Answers,
 ) -> LiveState {
-    let live = crate::live::read_with(client, manifests, parallelism, prune, Some(answers)).await;
+    let live = crate::live::read_to_verify(client, manifests, parallelism, prune, answers).await;
     let unknown = live.as_ref().map_or(true, |live| {
         live.scopes
             .values()

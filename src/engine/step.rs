@@ -181,8 +181,12 @@ pub(crate) struct Listings {
     seen: Mutex<HashMap<String, Value>>,
 }
 
-/// A list's ids, and when they were answered.
-type Listed = (Instant, Vec<String>);
+/// A list's ids, when its request was sent, and when it was answered.
+struct Listed {
+    sent: Instant,
+    answered: Instant,
+    ids: Vec<String>,
+}
 
 impl Listings {
     /// `answer` is what `path` (an object) is known to be.
@@ -212,10 +216,40 @@ impl Listings {
         path: &str,
         what: &str,
     ) -> StepResult<Vec<String>> {
+        let asked = Instant::now();
+        self.list_where(client, answers, path, what, |listed| {
+            listed.answered >= asked
+        })
+        .await
+    }
+
+    /// `GET path` (a list of ids), or the last one read in this run if its request was sent at
+    /// `since` or later (or one on its way when asked): the twin check after a create, which
+    /// needs a list sent some time after its own `POST` was answered, not one of its own.
+    pub async fn list_sent_since(
+        &self,
+        client: &Client,
+        answers: Option<&crate::live::Answers>,
+        path: &str,
+        what: &str,
+        since: Instant,
+    ) -> StepResult<Vec<String>> {
+        let asked = Instant::now();
+        let fresh = |listed: &Listed| listed.sent >= since || listed.answered >= asked;
+        self.list_where(client, answers, path, what, fresh).await
+    }
+
+    async fn list_where(
+        &self,
+        client: &Client,
+        answers: Option<&crate::live::Answers>,
+        path: &str,
+        what: &str,
+        fresh: impl Fn(&Listed) -> bool,
+    ) -> StepResult<Vec<String>> {
         if let Some(answers) = answers {
             answers.forget(path);
         }
-        let asked = Instant::now();
         let slot = self
             .by_path
             .lock()
@@ -224,13 +258,18 @@ impl Listings {
             .or_default()
             .clone();
         let mut last = slot.lock().await;
-        if let Some((answered, ids)) = &*last {
-            if *answered >= asked {
-                return Ok(ids.clone());
+        if let Some(listed) = &*last {
+            if fresh(listed) {
+                return Ok(listed.ids.clone());
             }
         }
+        let sent = Instant::now();
         let ids = list_ids(client, path, what).await?;
-        *last = Some((Instant::now(), ids.clone()));
+        *last = Some(Listed {
+            sent,
+            answered: Instant::now(),
+            ids: ids.clone(),
+        });
         Ok(ids)
     }
 }
@@ -777,6 +816,75 @@ mod tests {
                 retry_after: None,
             }),
         }
+    }
+
+    /// A twin check shares a list sent after its `POST` was answered, never one sent before;
+    /// a lookup before a create never takes a list answered before it asked.
+    #[tokio::test]
+    async fn a_twin_check_shares_a_list_sent_since_its_post_and_no_older_one() {
+        use crate::ovh::{ClientConfig, Credentials, Endpoint};
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        Mock::given(method("GET"))
+            .and(path("/1.0/auth/time"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(now))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/1.0/list"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(["a", "b"]))
+            .mount(&server)
+            .await;
+        let endpoint = Endpoint::parse(&format!("{}/1.0", server.uri())).unwrap();
+        let mut config = ClientConfig::new(endpoint, Credentials::application("ak", "as", "ck"));
+        config.rate_limit_per_sec = 1000;
+        let client = Client::new(config).unwrap();
+        let lists = || async {
+            let requests = server.received_requests().await.unwrap_or_default();
+            requests
+                .iter()
+                .filter(|r| r.url.path() == "/1.0/list")
+                .count()
+        };
+        let listings = Listings::default();
+
+        let before = Instant::now();
+        let ids = listings.list(&client, None, "/list", "x").await.unwrap();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(lists().await, 1);
+        let posted = Instant::now();
+        listings
+            .list_sent_since(&client, None, "/list", "x", posted)
+            .await
+            .unwrap();
+        assert_eq!(lists().await, 2, "the list before the POST does not do");
+        listings
+            .list_sent_since(&client, None, "/list", "x", posted)
+            .await
+            .unwrap();
+        listings
+            .list_sent_since(&client, None, "/list", "x", before)
+            .await
+            .unwrap();
+        assert_eq!(
+            lists().await,
+            2,
+            "checks posted before it share the second list"
+        );
+        let later = Instant::now();
+        listings
+            .list_sent_since(&client, None, "/list", "x", later)
+            .await
+            .unwrap();
+        assert_eq!(lists().await, 3);
+        listings.list(&client, None, "/list", "x").await.unwrap();
+        assert_eq!(lists().await, 4, "a lookup reads after it asked");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub(crate) mod read;
 
 pub use answers::Answers;
 pub use model::*;
-pub use read::{read, read_for, read_with, scopes, ReadError, ReadFailure};
+pub use read::{read, read_for, read_to_verify, read_with, scopes, ReadError, ReadFailure};
 
 /// Pure mappings from API answers to `Live*` values, for code that reads one object again
 /// (apply's verification) without a whole scope.

@@ -81,6 +81,33 @@ pub async fn read_with(
 ) -> Result<LiveState, ReadFailure> {
     let mut reader = Reader::new(client, parallelism);
     reader.answers = answers;
+    read_by(reader, manifests, prune).await
+}
+
+/// `read_with` for apply's verification (`apply::verify`): only what can still be a change of
+/// the same manifests after the run (`Reader::verifying`). A plan also lists what no manifest
+/// names (unmanaged objects, duplicates), which the verification does not need: without
+/// `prune` those are never changes (the database family then reads a service's users only
+/// when a manifest names one of them).
+pub async fn read_to_verify(
+    client: &Client,
+    manifests: &ManifestSet,
+    parallelism: usize,
+    prune: bool,
+    answers: &Answers,
+) -> Result<LiveState, ReadFailure> {
+    let mut reader = Reader::new(client, parallelism);
+    reader.answers = Some(answers);
+    reader.verifying = true;
+    read_by(reader, manifests, prune).await
+}
+
+async fn read_by(
+    reader: Reader<'_>,
+    manifests: &ManifestSet,
+    prune: bool,
+) -> Result<LiveState, ReadFailure> {
+    let client = reader.client;
     let scopes = scopes(manifests);
 
     let scope_reads = join_all(scopes.iter().map(|scope| {
@@ -268,6 +295,9 @@ pub(crate) struct Reader<'a> {
     /// The first error that stops the whole read (`ErrorClass::stops_the_run`): once there is
     /// one, no further request is sent.
     stop: Mutex<Option<OvhError>>,
+    /// A read for apply's verification (`read_to_verify`): what no manifest names and no
+    /// pruning plan would delete need not be read.
+    verifying: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -279,7 +309,13 @@ impl<'a> Reader<'a> {
             requested: Mutex::new(HashSet::new()),
             answers: None,
             stop: Mutex::new(None),
+            verifying: false,
         }
+    }
+
+    /// True for apply's verification read (`read_to_verify`).
+    pub(crate) fn verifying(&self) -> bool {
+        self.verifying
     }
 
     /// The error that stopped the read, taken out.

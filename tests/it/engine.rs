@@ -867,6 +867,72 @@ async fn a_fresh_read_converges_an_empty_project_in_one_run() {
     );
 }
 
+/// Apply's verification read (`read_to_verify`) reads the users of the services a user
+/// manifest names and no others (without prune): a service the run created with no user
+/// manifest costs its list and its built-in users for nothing. Its plan is a fresh read's plan
+/// (no change); with prune it reads every service's users, as a pruning plan needs.
+#[tokio::test]
+async fn the_verification_reads_users_only_where_a_manifest_names_one() {
+    const EVENTS: &str = r#"
+apiVersion: reconcile/v1
+kind: DatabaseService
+metadata: { name: events-db }
+spec:
+  engine: mongodb
+  version: "7.0"
+  plan: production
+  nodes: { flavor: db2-4, region: GRA, count: 3 }
+"#;
+    let fx = Fixture::start().await;
+    fx.write("orders.yaml", ORDERS);
+    fx.write("events.yaml", EVENTS);
+    let manifests = fx.manifests();
+    let answers = std::sync::Arc::new(live::Answers::default());
+    let live = live::read_with(&fx.client, &manifests, 8, false, Some(&answers))
+        .await
+        .expect("the live read");
+    let plan = plan::plan(&manifests, &live, &PlanOptions { prune: false });
+    let options = ExecuteOptions {
+        answers: Some(answers.clone()),
+        ..fx.options()
+    };
+    let report = fx
+        .execute(&manifests, &live, &plan, &options, &engine::Silent)
+        .await;
+    assert_all_done(&report);
+
+    let users_read = |state: &LiveState, name: &str| {
+        let services: Vec<&live::LiveService> = state
+            .scopes
+            .values()
+            .flat_map(|scope| match scope {
+                live::ScopeState::Known(live::LiveScope::Database { services }) => services.iter(),
+                _ => [].iter(),
+            })
+            .filter(|service| service.description == name)
+            .collect();
+        assert_eq!(services.len(), 1, "{name}: {services:#?}");
+        services[0].users.is_some()
+    };
+    let verified = live::read_to_verify(&fx.client, &manifests, 8, false, &answers)
+        .await
+        .expect("the verification read");
+    let fresh = live::read(&fx.client, &manifests, 8)
+        .await
+        .expect("the live read");
+    assert!(users_read(&verified, "orders-db"));
+    assert!(!users_read(&verified, "events-db"));
+    assert!(users_read(&fresh, "events-db"));
+    let replan = |state: &LiveState| plan::plan(&manifests, state, &PlanOptions { prune: false });
+    assert!(!replan(&verified).has_changes(), "{:#?}", replan(&verified));
+    assert_eq!(replan(&verified).changes, replan(&fresh).changes);
+
+    let pruning = live::read_to_verify(&fx.client, &manifests, 8, true, &answers)
+        .await
+        .expect("the verification read");
+    assert!(users_read(&pruning, "events-db"));
+}
+
 #[tokio::test]
 async fn created_but_500_on_every_create_makes_no_duplicate() {
     let fx = Fixture::with(SandboxConfig {

@@ -36,7 +36,7 @@ use crate::ovh::Method;
 use futures::future::try_join_all;
 use secrecy::SecretString;
 use serde_json::Value;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Its default waits, before the run's budget cuts them (Terraform's timeouts, raised where
 /// the field showed them short: <https://github.com/ovh/terraform-provider-ovh/pull/303>,
@@ -141,8 +141,19 @@ pub(crate) async fn find_service(
 
 /// The object that stays when another run created the same one at the same moment (a twin):
 /// the oldest of `same` by `createdAt`, then id, so that both runs agree. `None` when `ours` is
-/// that one. Asked once ours is `READY`: by then the other run's `POST`, sent within
-/// milliseconds of ours, has landed too, so both runs see both.
+/// that one. Asked once ours is `READY`, from a list sent at least `TWIN_MARGIN` after our
+/// `POST` was answered (or now, if that is sooner): the younger twin landed after the older
+/// one, so a list read after the younger's `POST` shows both, and its creator withdraws it;
+/// the margin leaves the API's list time to show what landed before.
+/// How long after our `POST` a list must have been sent to stand for the twin check: the
+/// creates of one scope reaching `READY` together then share one list, instead of one each.
+const TWIN_MARGIN: Duration = Duration::from_secs(15);
+
+/// The moment a twin check's list must be sent at or after (`TWIN_MARGIN`).
+fn twin_list_since(posted: Instant) -> Instant {
+    (posted + TWIN_MARGIN).min(Instant::now())
+}
+
 fn older_twin(same: Vec<(Value, String, String)>, ours: &str) -> Option<(String, String)> {
     let created = |raw: &Value| {
         raw.get("createdAt")
@@ -163,10 +174,19 @@ async fn older_service_twin(
     engine: &str,
     name: &str,
     ours: &str,
+    posted: Instant,
 ) -> StepResult<Option<FoundService>> {
     let what = format!("service {name}");
-    let ids =
-        crate::engine::step::list_ids(run.client, &services_path(project, engine), &what).await?;
+    let ids = run
+        .listings
+        .list_sent_since(
+            run.client,
+            run.options.answers.as_deref(),
+            &services_path(project, engine),
+            &what,
+            twin_list_since(posted),
+        )
+        .await?;
     let paths: Vec<String> = ids
         .iter()
         .map(|id| service_path(project, engine, id))
@@ -193,11 +213,19 @@ async fn older_user_twin(
     service: &str,
     name: &str,
     ours: &str,
+    posted: Instant,
 ) -> StepResult<Option<FoundUser>> {
     let what = format!("user {name}");
-    let ids =
-        crate::engine::step::list_ids(run.client, &users_path(project, engine, service), &what)
-            .await?;
+    let ids = run
+        .listings
+        .list_sent_since(
+            run.client,
+            run.options.answers.as_deref(),
+            &users_path(project, engine, service),
+            &what,
+            twin_list_since(posted),
+        )
+        .await?;
     let paths: Vec<String> = ids
         .iter()
         .map(|id| user_path(project, engine, service, id))
@@ -489,6 +517,7 @@ pub(crate) async fn create_service(
             || Box::pin(find_service(run, project, engine, name)),
         )
         .await?;
+    let posted = Instant::now();
     let (id, status, created) = match creation {
         Creation::Found(found) | Creation::FoundAfterPost(found) => {
             step.adopt(&found.id);
@@ -509,7 +538,9 @@ pub(crate) async fn create_service(
     let mut answer = service_ready(step, project, engine, &id, Deadlines::SERVICE, &status).await?;
     let mut id = id;
     if created {
-        if let Some(older) = older_service_twin(step.run, project, engine, name, &id).await? {
+        if let Some(older) =
+            older_service_twin(step.run, project, engine, name, &id, posted).await?
+        {
             withdraw(step, &what, &service_path(project, engine, &id), &older.id).await?;
             id = older.id;
             answer = service_ready(
@@ -652,6 +683,7 @@ pub(crate) async fn create_user(
             || Box::pin(find_user(run, project, engine, service_id, name)),
         )
         .await?;
+    let posted_at = Instant::now();
     let (id, status, created, posted) = match creation {
         Creation::Created(answer) => {
             let id = answer
@@ -691,7 +723,8 @@ pub(crate) async fn create_user(
     let mut ready = user_ready(step, &path, &id, &status).await?;
     let mut id = id;
     if created.is_some() {
-        if let Some(older) = older_user_twin(run, project, engine, service_id, name, &id).await? {
+        let older = older_user_twin(run, project, engine, service_id, name, &id, posted_at).await?;
+        if let Some(older) = older {
             let what = format!("user {name}");
             withdraw(step, &what, &path, &older.id).await?;
             secrets::remove_user(dir, endpoint, step.address(), &id);

@@ -443,7 +443,10 @@ pub(crate) async fn read_other_engines(
 
 /// Reads one database scope (`Family::read_scope`): its services, and the users of those a
 /// manifest names (of every service under `prune`, the ones a pruning plan deletes), so that
-/// a user removed from the manifests is still listed and users are deleted child-first.
+/// a user removed from the manifests is still listed and users are deleted child-first. For
+/// apply's verification (`Reader::verifying`), without `prune`, only the users of the services
+/// a `DatabaseUser` manifest names: the other users of a service are unmanaged, never a change,
+/// and the services a run created would cost two reads each for nothing.
 pub(super) async fn read_scope_of(
     reader: &Reader<'_>,
     scope: &Scope,
@@ -453,11 +456,27 @@ pub(super) async fn read_scope_of(
     let Scope::Database { project, engine } = scope else {
         unreachable!("only database scopes are routed here")
     };
-    let named = service_names(manifests)
-        .remove(&(project.clone(), engine.clone()))
-        .unwrap_or_default();
+    let named = if reader.verifying() {
+        services_with_user_manifests(manifests)
+    } else {
+        service_names(manifests)
+            .remove(&(project.clone(), engine.clone()))
+            .unwrap_or_default()
+    };
     let needs_users = |description: &str| prune || named.contains(description);
     read_scope(reader, project, engine, &needs_users).await
+}
+
+/// The services (by manifest name, their description on the API) a `DatabaseUser` names.
+fn services_with_user_manifests(manifests: &ManifestSet) -> BTreeSet<String> {
+    manifests
+        .resources
+        .iter()
+        .filter_map(|resource| match &resource.spec {
+            Spec::DatabaseUser(user) => Some(user.service.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The projects whose database catalogue is read (for preflight): those of the database
