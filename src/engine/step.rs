@@ -224,8 +224,9 @@ impl Listings {
     }
 
     /// `GET path` (a list of ids), or the last one read in this run if its request was sent at
-    /// `since` or later (or one on its way when asked): the twin check after a create, which
-    /// needs a list sent some time after its own `POST` was answered, not one of its own.
+    /// `since` or later: the twin check after a create, which needs a list sent some time
+    /// after its own `POST` was answered, not one of its own. A list on its way when asked
+    /// counts only by when it was sent (one sent before the `POST` may not show it).
     pub async fn list_sent_since(
         &self,
         client: &Client,
@@ -234,8 +235,7 @@ impl Listings {
         what: &str,
         since: Instant,
     ) -> StepResult<Vec<String>> {
-        let asked = Instant::now();
-        let fresh = |listed: &Listed| listed.sent >= since || listed.answered >= asked;
+        let fresh = |listed: &Listed| listed.sent >= since;
         self.list_where(client, answers, path, what, fresh).await
     }
 
@@ -286,7 +286,7 @@ pub(crate) async fn get_if_present(
 }
 
 /// `GET list` as ids (the API answers strings or numbers).
-pub(crate) async fn list_ids(client: &Client, path: &str, what: &str) -> StepResult<Vec<String>> {
+async fn list_ids(client: &Client, path: &str, what: &str) -> StepResult<Vec<String>> {
     let answer = client
         .call(Method::GET, path, None)
         .await
@@ -818,8 +818,9 @@ mod tests {
         }
     }
 
-    /// A twin check shares a list sent after its `POST` was answered, never one sent before;
-    /// a lookup before a create never takes a list answered before it asked.
+    /// A twin check shares a list sent after its `POST` was answered, never one sent before
+    /// (not even one still on its way); a lookup before a create never takes a list answered
+    /// before it asked.
     #[tokio::test]
     async fn a_twin_check_shares_a_list_sent_since_its_post_and_no_older_one() {
         use crate::ovh::{ClientConfig, Credentials, Endpoint};
@@ -885,6 +886,32 @@ mod tests {
         assert_eq!(lists().await, 3);
         listings.list(&client, None, "/list", "x").await.unwrap();
         assert_eq!(lists().await, 4, "a lookup reads after it asked");
+
+        // A list on its way when the POST was answered, sent before it: not shared.
+        server.reset().await;
+        Mock::given(method("GET"))
+            .and(path("/1.0/list"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(["a", "b"])
+                    .set_delay(std::time::Duration::from_millis(300)),
+            )
+            .mount(&server)
+            .await;
+        let lookup = listings.list(&client, None, "/list", "x");
+        let check = async {
+            while lists().await == 0 {
+                tokio::task::yield_now().await;
+            }
+            let posted = Instant::now();
+            listings
+                .list_sent_since(&client, None, "/list", "x", posted)
+                .await
+        };
+        let (lookup, check) = tokio::join!(lookup, check);
+        lookup.unwrap();
+        check.unwrap();
+        assert_eq!(lists().await, 2, "the check read a list of its own");
     }
 
     #[test]

@@ -139,12 +139,6 @@ pub(crate) async fn find_service(
     }
 }
 
-/// The object that stays when another run created the same one at the same moment (a twin):
-/// the oldest of `same` by `createdAt`, then id, so that both runs agree. `None` when `ours` is
-/// that one. Asked once ours is `READY`, from a list sent at least `TWIN_MARGIN` after our
-/// `POST` was answered (or now, if that is sooner): the younger twin landed after the older
-/// one, so a list read after the younger's `POST` shows both, and its creator withdraws it;
-/// the margin leaves the API's list time to show what landed before.
 /// How long after our `POST` a list must have been sent to stand for the twin check: the
 /// creates of one scope reaching `READY` together then share one list, instead of one each.
 const TWIN_MARGIN: Duration = Duration::from_secs(15);
@@ -154,7 +148,17 @@ fn twin_list_since(posted: Instant) -> Instant {
     (posted + TWIN_MARGIN).min(Instant::now())
 }
 
+/// The object that stays when another run created the same one at the same moment (a twin):
+/// the oldest of `same` by `createdAt`, then id, so that both runs agree. `None` when `ours` is
+/// that one, or is not in `same` (a list that does not show ours cannot say which is older).
+/// Asked once ours is `READY`, from a list sent at least `TWIN_MARGIN` after our `POST` was
+/// answered (or now, if that is sooner): the younger twin landed after the older one, so a
+/// list read after the younger's `POST` shows both, and its creator withdraws it; the margin
+/// leaves the API's list time to show what landed before.
 fn older_twin(same: Vec<(Value, String, String)>, ours: &str) -> Option<(String, String)> {
+    if !same.iter().any(|(_, id, _)| id == ours) {
+        return None;
+    }
     let created = |raw: &Value| {
         raw.get("createdAt")
             .and_then(Value::as_str)
@@ -1056,6 +1060,27 @@ fn live_ids(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The older twin stays, by `createdAt` then id; a list without ours decides nothing (it
+    /// would make ours, the older, look like the one to go).
+    #[test]
+    fn the_older_twin_stays_and_a_list_without_ours_decides_nothing() {
+        let twin = |id: &str, at: &str| (json!({ "createdAt": at }), id.to_owned(), "READY".into());
+        let older = twin("b", "2026-12-03T10:00:00Z");
+        let ours = twin("a", "2026-12-03T10:00:01Z");
+        assert_eq!(
+            older_twin(vec![ours.clone(), older.clone()], "a"),
+            Some(("b".into(), "READY".into()))
+        );
+        assert_eq!(older_twin(vec![ours.clone(), older.clone()], "b"), None);
+        let same_time = twin("c", "2026-12-03T10:00:01Z");
+        assert_eq!(
+            older_twin(vec![same_time.clone(), ours.clone()], "c"),
+            Some(("a".into(), "READY".into()))
+        );
+        let younger = twin("z", "2026-12-03T10:00:05Z");
+        assert_eq!(older_twin(vec![younger], "a"), None);
+    }
 
     #[test]
     fn mongodb_usernames_match_with_or_without_admin() {
