@@ -931,6 +931,24 @@ spec:
         .await
         .expect("the verification read");
     assert!(users_read(&pruning, "events-db"));
+
+    // What it reads still shows a user that differs from its manifest: a user not converged
+    // is not verified as converged.
+    fx.write(
+        "orders.yaml",
+        &ORDERS.replace("roles: [read@orders]", "roles: [read@orders, read@audit]"),
+    );
+    let changed = fx.manifests();
+    let verified = live::read_to_verify(&fx.client, &changed, 8, false, &answers)
+        .await
+        .expect("the verification read");
+    let replan = plan::plan(&changed, &verified, &PlanOptions { prune: false });
+    let changes: Vec<String> = replan
+        .changes
+        .iter()
+        .map(|c| format!("{:?} {}", c.action, c.address))
+        .collect();
+    assert_eq!(changes, ["Update DatabaseUser/orders-report"]);
 }
 
 #[tokio::test]

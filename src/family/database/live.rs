@@ -20,7 +20,7 @@ use crate::live::model::{
 use crate::live::read::scope_state;
 use crate::live::read::{ReadError, Reader};
 use crate::live::{LiveState, Scope, ScopeState, ANY_ENGINE};
-use crate::manifest::model::{ManifestSet, Spec};
+use crate::manifest::model::{Address, Kind, ManifestSet, Spec};
 use crate::ovh::{ErrorClass, OvhError};
 use futures::future::join_all;
 use futures::future::try_join_all;
@@ -457,7 +457,7 @@ pub(super) async fn read_scope_of(
         unreachable!("only database scopes are routed here")
     };
     let named = if reader.verifying() {
-        services_with_user_manifests(manifests)
+        services_with_user_manifests(manifests, project, engine)
     } else {
         service_names(manifests)
             .remove(&(project.clone(), engine.clone()))
@@ -467,13 +467,34 @@ pub(super) async fn read_scope_of(
     read_scope(reader, project, engine, &needs_users).await
 }
 
-/// The services (by manifest name, their description on the API) a `DatabaseUser` names.
-fn services_with_user_manifests(manifests: &ManifestSet) -> BTreeSet<String> {
+/// The services of `engine` in `project` (by manifest name, their description on the API) a
+/// `DatabaseUser` names.
+fn services_with_user_manifests(
+    manifests: &ManifestSet,
+    project: &str,
+    engine: &str,
+) -> BTreeSet<String> {
+    let in_scope = |service: &str| {
+        let address = Address {
+            kind: Kind::DatabaseService,
+            name: service.to_owned(),
+        };
+        match manifests.get(&address).map(|r| &r.spec) {
+            Some(Spec::DatabaseService(spec)) => {
+                let named = spec
+                    .project
+                    .as_ref()
+                    .or(manifests.defaults.project.as_ref());
+                spec.engine == engine && named.is_some_and(|p| p == project)
+            }
+            _ => false,
+        }
+    };
     manifests
         .resources
         .iter()
         .filter_map(|resource| match &resource.spec {
-            Spec::DatabaseUser(user) => Some(user.service.clone()),
+            Spec::DatabaseUser(user) if in_scope(&user.service) => Some(user.service.clone()),
             _ => None,
         })
         .collect()
