@@ -1,7 +1,7 @@
 //! `reconcile api METHOD PATH`: one raw, signed call, its JSON answer on stdout. For looking at
 //! live objects, checking credentials, and driving the sandbox by hand. Secrets in the answer
 //! (passwords, consumer keys, tokens) are masked unless `--show-secrets` is given. `--on` picks
-//! the API: OVH's, or one a family declares (RunAbove's, for managed stacks).
+//! the API: OVH's, or one a family declares.
 
 use super::client::{connect, ClientArgs};
 use super::{ExitStatus, GlobalArgs};
@@ -29,8 +29,8 @@ pub struct ApiArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// The API to call: `ovh` (--endpoint) or one a family lives on, by its name: `runabove`
-    /// (--runabove-endpoint)
+    /// The API to call: `ovh` (--endpoint) or one a family lives on, by its name (each has
+    /// its own endpoint flag)
     #[arg(long, value_name = "API", default_value = MAIN_API)]
     pub on: String,
 
@@ -38,8 +38,9 @@ pub struct ApiArgs {
     pub client: ClientArgs,
 }
 
-/// `--on`'s name for OVH's main API.
-const MAIN_API: &str = "ovh";
+/// `--on`'s name for OVH's main API; the others are the families' (`Cli::command_with_apis`
+/// lists them all as `--on`'s possible values).
+pub(crate) const MAIN_API: &str = "ovh";
 
 fn parse_method(text: &str) -> Result<Method, String> {
     match text.to_ascii_uppercase().as_str() {
@@ -49,18 +50,6 @@ fn parse_method(text: &str) -> Result<Method, String> {
         "DELETE" => Ok(Method::DELETE),
         _ => Err(format!("{text:?} is not one of GET, POST, PUT, DELETE")),
     }
-}
-
-/// `--on NAME` names no API: the names there are.
-fn unknown_api(name: &str, declared: &[&crate::ovh::DeclaredApi]) -> String {
-    let names: Vec<String> = std::iter::once(MAIN_API)
-        .chain(declared.iter().map(|api| api.key))
-        .map(|key| format!("`{key}`"))
-        .collect();
-    format!(
-        "--on `{name}` is not an API reconcile knows: {}",
-        names.join(", ")
-    )
 }
 
 pub async fn run(global: &GlobalArgs, args: ApiArgs) -> anyhow::Result<ExitStatus> {
@@ -82,14 +71,14 @@ pub async fn run(global: &GlobalArgs, args: ApiArgs) -> anyhow::Result<ExitStatu
             Some(value)
         }
     };
-    let declared = crate::family::declared_apis();
-    let api = match args.on.as_str() {
+    let on = args.on.to_ascii_lowercase();
+    let api = match on.as_str() {
         MAIN_API => None,
         name => Some(
-            declared
-                .iter()
+            crate::family::declared_apis()
+                .into_iter()
                 .find(|api| api.key == name)
-                .with_context(|| unknown_api(name, &declared))?,
+                .with_context(|| format!("--on `{name}` is not an API reconcile knows"))?,
         ),
     };
     let connection = connect(global, &args.client).await?;

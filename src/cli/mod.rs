@@ -60,7 +60,16 @@ impl Cli {
                     .display_order(endpoint + 1 + i),
             );
         }
-        command
+        // `api --on NAME`: OVH's API or one of these, by name.
+        let names: Vec<&'static str> = std::iter::once(api::MAIN_API)
+            .chain(family::declared_apis().into_iter().map(|api| api.key))
+            .collect();
+        command.mut_subcommand("api", |api| {
+            api.mut_arg("on", |on| {
+                on.value_parser(clap::builder::PossibleValuesParser::new(names))
+                    .ignore_case(true)
+            })
+        })
     }
 
     /// Parses `args` (the program name first) with `command_with_apis`.

@@ -373,7 +373,7 @@ fn the_runabove_endpoint_comes_from_the_flag_or_the_environment() {
 }
 
 /// `api --on NAME` sends the call to the API a family declares (RunAbove's, for stacks): the
-/// same path on OVH's API is a 404; an unknown name lists the known ones; an API with no
+/// same path on OVH's API is a 404; `--help` lists the names, an unknown one is refused; an API with no
 /// endpoint for the credentials (RunAbove has no OAuth2) is an error before any call, never a
 /// call sent to another API.
 #[test]
@@ -416,9 +416,12 @@ fn api_on_a_declared_api_calls_that_api_and_only_it() {
     let (code, _, stderr) = run(&["--sandbox", "api", "--on", "nope", "GET", "/x"], &[]);
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("--on `nope` is not an API reconcile knows: `ovh`, `runabove`"),
+        stderr.contains("invalid value 'nope' for '--on <API>'"),
         "{stderr}"
     );
+    let (code, help, _) = run(&["api", "--help"], &[]);
+    assert_eq!(code, Some(0));
+    assert!(help.contains("[possible values: ovh, runabove]"), "{help}");
 
     let oauth2 = [
         ("HOME", dir.path().to_str().unwrap()),
