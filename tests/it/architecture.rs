@@ -70,13 +70,31 @@ fn test_only_modules(files: &[PathBuf]) -> Vec<String> {
     names
 }
 
-/// The code of a library file that is not a test: up to its first `#[cfg(test)]`.
-fn library_code(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines()
+/// The code of a library file that is not a test, numbered from 1: up to its test module (a
+/// `#[cfg(test)]` followed by `mod name {`, the last item by convention), comments left out.
+/// A `#[cfg(test)]` on anything else (a field, a function, `mod name;`) stops nothing.
+fn library_code(text: &str) -> Vec<(usize, &str)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let test_module = |i: usize| {
+        let next = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty());
+        let next = next.unwrap_or_default();
+        let item = next
+            .trim_start_matches("pub(crate) ")
+            .trim_start_matches("pub ");
+        item.starts_with("mod ") && item.ends_with('{')
+    };
+    let end = (0..lines.len())
+        .find(|&i| lines[i].trim() == "#[cfg(test)]" && test_module(i))
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
         .enumerate()
-        .take_while(|(_, line)| line.trim() != "#[cfg(test)]")
         .filter(|(_, line)| !line.trim_start().starts_with("//"))
-        .map(|(i, line)| (i + 1, line))
+        .map(|(i, line)| (i + 1, *line))
+        .collect()
 }
 
 #[test]
@@ -124,9 +142,9 @@ fn no_library_file_outside_the_families_names_their_kinds_or_scopes() {
 
 #[test]
 fn the_check_sees_a_family_named_in_generic_code() {
-    let code = "fn f(s: &Spec) {\n    if let Spec::DatabaseUser(u) = s {}\n    let _ = Scope::StackMysql;\n}\n#[cfg(test)]\nmod tests { Kind::HostingSsl }";
+    let code = "fn f(s: &Spec) {\n    if let Spec::DatabaseUser(u) = s {}\n    let _ = Scope::StackMysql;\n}\n#[cfg(test)]\nfn g() { Kind::HostingSsl }\n#[cfg(test)]\nmod tests {\n    Kind::HostingSsl\n}";
     let names = family_names();
-    let lines: Vec<(usize, &str)> = library_code(code).collect();
+    let lines = library_code(code);
     let hits: Vec<usize> = lines
         .iter()
         .filter(|(_, line)| {
@@ -135,7 +153,7 @@ fn the_check_sees_a_family_named_in_generic_code() {
         })
         .map(|(number, _)| *number)
         .collect();
-    assert_eq!(hits, [2, 3]);
+    assert_eq!(hits, [2, 3, 6]);
     assert_eq!(
         names_a_family_variant("live::Scope::Database {"),
         Some("Scope::")
