@@ -249,11 +249,24 @@ pub(crate) fn minimum_calls(fleet: &Fleet, sandbox: &Sandbox) -> Minimum {
             let ssl = if h.ssl.is_some() { 2 } else { 1 };
             hosting += 1 + 1 + domains + ssl + 1 + h.databases.len();
         }
-        let total = 1 + lists + gets + user_lists + user_gets + availability + hosting;
+        // Each managed project's index of every engine's services (a project is read whole, so
+        // that an engine no manifest names is seen), and the API identity a JSON plan records
+        // (`/auth/details`, `/auth/currentCredential`): the row plans with `--format json`.
+        let indexes = fleet.projects.len();
+        let identity = 2;
+        let total = 1
+            + lists
+            + gets
+            + user_lists
+            + user_gets
+            + availability
+            + hosting
+            + indexes
+            + identity;
         Minimum {
             total,
             explained: format!(
-                "1 auth/time + {lists} service lists + {gets} service gets + {user_lists} user lists + {user_gets} user gets + {availability} availability + {hosting} hosting"
+                "1 auth/time + {lists} service lists + {gets} service gets + {user_lists} user lists + {user_gets} user gets + {availability} availability + {hosting} hosting + {indexes} project indexes + {identity} identity (a JSON plan records it)"
             ),
         }
     })
