@@ -826,6 +826,27 @@ async fn a_create_looks_its_object_up_right_before_posting_not_in_the_plans_read
     assert_eq!(fx.services_named("mongodb", "orders-db").await.len(), 1);
 }
 
+/// Reads, plans and applies `manifests` as `reconcile apply` does, keeping the run's answers
+/// (the read's, then the engine's) for a read after it.
+async fn apply_keeping_answers(
+    fx: &Fixture,
+    manifests: &ManifestSet,
+) -> (std::sync::Arc<live::Answers>, ApplyReport) {
+    let answers = std::sync::Arc::new(live::Answers::default());
+    let live = live::read_with(&fx.client, manifests, 8, false, Some(&answers))
+        .await
+        .expect("the live read");
+    let plan = plan::plan(manifests, &live, &PlanOptions { prune: false });
+    let options = ExecuteOptions {
+        answers: Some(answers.clone()),
+        ..fx.options()
+    };
+    let report = fx
+        .execute(manifests, &live, &plan, &options, &engine::Silent)
+        .await;
+    (answers, report)
+}
+
 /// A whole set (services, their users, hosting) converges in one run. And the run's `Answers`
 /// (the read's, then the engine's) give the read after the run exactly what a fresh read
 /// gives, for fewer calls.
@@ -835,18 +856,7 @@ async fn a_fresh_read_converges_an_empty_project_in_one_run() {
     fx.write("orders.yaml", ORDERS);
     fx.write("shop.yaml", SHOP);
     let manifests = fx.manifests();
-    let answers = std::sync::Arc::new(live::Answers::default());
-    let live = live::read_with(&fx.client, &manifests, 8, false, Some(&answers))
-        .await
-        .expect("the live read");
-    let plan = plan::plan(&manifests, &live, &PlanOptions { prune: false });
-    let options = ExecuteOptions {
-        answers: Some(answers.clone()),
-        ..fx.options()
-    };
-    let report = fx
-        .execute(&manifests, &live, &plan, &options, &engine::Silent)
-        .await;
+    let (answers, report) = apply_keeping_answers(&fx, &manifests).await;
     assert_all_done(&report);
     assert!(report.steps.iter().all(|s| !s.adopted), "{report:#?}");
     assert_converged_and_single(&fx).await;
@@ -887,18 +897,7 @@ spec:
     fx.write("orders.yaml", ORDERS);
     fx.write("events.yaml", EVENTS);
     let manifests = fx.manifests();
-    let answers = std::sync::Arc::new(live::Answers::default());
-    let live = live::read_with(&fx.client, &manifests, 8, false, Some(&answers))
-        .await
-        .expect("the live read");
-    let plan = plan::plan(&manifests, &live, &PlanOptions { prune: false });
-    let options = ExecuteOptions {
-        answers: Some(answers.clone()),
-        ..fx.options()
-    };
-    let report = fx
-        .execute(&manifests, &live, &plan, &options, &engine::Silent)
-        .await;
+    let (answers, report) = apply_keeping_answers(&fx, &manifests).await;
     assert_all_done(&report);
 
     let users_read = |state: &LiveState, name: &str| {
