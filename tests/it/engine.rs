@@ -883,19 +883,9 @@ async fn a_fresh_read_converges_an_empty_project_in_one_run() {
 /// (no change); with prune it reads every service's users, as a pruning plan needs.
 #[tokio::test]
 async fn the_verification_reads_users_only_where_a_manifest_names_one() {
-    const EVENTS: &str = r#"
-apiVersion: reconcile/v1
-kind: DatabaseService
-metadata: { name: events-db }
-spec:
-  engine: mongodb
-  version: "7.0"
-  plan: production
-  nodes: { flavor: db2-4, region: GRA, count: 3 }
-"#;
     let fx = Fixture::start().await;
     fx.write("orders.yaml", ORDERS);
-    fx.write("events.yaml", EVENTS);
+    fx.write("events.yaml", &LEGACY.replace("legacy-db", "events-db"));
     let manifests = fx.manifests();
     let (answers, report) = apply_keeping_answers(&fx, &manifests).await;
     assert_all_done(&report);
