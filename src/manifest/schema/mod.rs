@@ -5,8 +5,9 @@
 //! One source of truth: `reconcile schema` prints this schema for editors, and `load` checks
 //! every document against the very same schema (known fields, required fields, types, enums,
 //! minimums), reporting each problem at its key or value, then hands serde the checked value to
-//! deserialize into the same types. Rules a schema cannot say well (CIDRs, references,
-//! uniqueness, secrets on disk) are in `validate.rs`.
+//! deserialize into the same types. Rules a schema cannot say well (references, uniqueness,
+//! secrets on disk) are in `validate.rs`, and each kind's own (CIDRs, ...) in its family's
+//! `spec.rs`, called through it.
 
 mod check;
 mod compile;
