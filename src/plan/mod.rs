@@ -227,23 +227,38 @@ impl Draft {
         });
     }
 
-    /// A live object no manifest names: a delete under prune (its address is returned, for
-    /// `depends_on`), otherwise an `unmanaged` entry.
+    /// A live object no manifest names: under prune, its delete (the one call `delete`, as
+    /// `KIND/name`, after the deletes `depends_on`), whose address is returned for the deletes
+    /// that depend on it; otherwise an `unmanaged` entry.
     pub(crate) fn unmanaged(
         &mut self,
         ctx: &Context,
         object: Unmanaged,
-        delete: impl FnOnce(String) -> Change,
+        name: String,
+        delete: Operation,
+        depends_on: Vec<Address>,
     ) -> Option<Address> {
-        if ctx.options.prune {
-            let change = delete(NO_MANIFEST.to_string());
-            let address = change.address.clone();
-            self.changes.push(change);
-            Some(address)
-        } else {
+        if !ctx.options.prune {
             self.unmanaged.push(object);
-            None
+            return None;
         }
+        let address = Address {
+            kind: object.kind,
+            name,
+        };
+        let action = Action::Delete {
+            reason: NO_MANIFEST.to_string(),
+        };
+        let delete = change(
+            &address,
+            action,
+            vec![],
+            vec![delete],
+            Some(object.id),
+            depends_on,
+        );
+        self.changes.push(delete);
+        Some(address)
     }
 
     /// A younger twin of a managed object: a delete under prune (whose address,

@@ -401,18 +401,10 @@ impl<'a> ScopePlan<'a, '_> {
                 label: live.description.clone(),
             };
             let delete = self.delete_service(&live.id);
-            let deleted = self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![delete];
-                let id = Some(live.id.clone());
-                change(
-                    &address,
-                    Action::Delete { reason },
-                    vec![],
-                    calls,
-                    id,
-                    user_deletes,
-                )
-            });
+            let name = address.name.clone();
+            let deleted = self
+                .out
+                .unmanaged(self.ctx, object, name, delete, user_deletes);
             if deleted.is_some() {
                 self.protected(&address, live, "delete");
             }
@@ -435,14 +427,11 @@ impl<'a> ScopePlan<'a, '_> {
         users.sort_by(|a, b| (&a.username, &a.id).cmp(&(&b.username, &b.id)));
         let mut deletes = Vec::new();
         for user in users {
-            let address = Address {
-                kind: Kind::DatabaseUser,
-                name: format!(
-                    "{}/{}",
-                    label(service),
-                    normalise::username(engine, &user.username)
-                ),
-            };
+            let name = format!(
+                "{}/{}",
+                label(service),
+                normalise::username(engine, &user.username)
+            );
             let object = Unmanaged {
                 kind: Kind::DatabaseUser,
                 scope: self.scope.clone(),
@@ -450,18 +439,7 @@ impl<'a> ScopePlan<'a, '_> {
                 label: format!("{} on {}", user.username, label(service)),
             };
             let delete = self.delete_user(&service.id, &user.id);
-            let deleted = self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![delete];
-                change(
-                    &address,
-                    Action::Delete { reason },
-                    vec![],
-                    calls,
-                    Some(user.id.clone()),
-                    vec![],
-                )
-            });
-            deletes.extend(deleted);
+            deletes.extend(self.out.unmanaged(self.ctx, object, name, delete, vec![]));
         }
         deletes
     }

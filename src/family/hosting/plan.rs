@@ -197,10 +197,6 @@ impl ScopePlan<'_, '_> {
             .collect();
         unmanaged.sort_by(|a, b| a.domain.cmp(&b.domain));
         for live in unmanaged {
-            let address = Address {
-                kind: Kind::HostingAttachedDomain,
-                name: live.domain.clone(),
-            };
             let object = Unmanaged {
                 kind: Kind::HostingAttachedDomain,
                 scope: self.scope.clone(),
@@ -211,18 +207,8 @@ impl ScopePlan<'_, '_> {
                 hosting: self.hosting.to_owned(),
                 domain: live.domain.clone(),
             });
-            self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![delete];
-                let id = Some(live.domain.clone());
-                change(
-                    &address,
-                    Action::Delete { reason },
-                    vec![],
-                    calls,
-                    id,
-                    vec![],
-                )
-            });
+            let name = live.domain.clone();
+            self.out.unmanaged(self.ctx, object, name, delete, vec![]);
         }
         needs
     }
@@ -264,28 +250,14 @@ impl ScopePlan<'_, '_> {
         let delete = self.op(Call::DeleteSsl { hosting: hosting() });
         let Some((resource, spec)) = ssls.first() else {
             if let Some(live) = live {
-                let address = Address {
-                    kind: Kind::HostingSsl,
-                    name: self.hosting.to_string(),
-                };
                 let object = Unmanaged {
                     kind: Kind::HostingSsl,
                     scope: self.scope.clone(),
                     id: self.hosting.to_string(),
                     label: live.provider.clone(),
                 };
-                self.out.unmanaged(self.ctx, object, |reason| {
-                    let calls = vec![delete];
-                    let id = Some(self.hosting.to_string());
-                    change(
-                        &address,
-                        Action::Delete { reason },
-                        vec![],
-                        calls,
-                        id,
-                        vec![],
-                    )
-                });
+                let name = self.hosting.to_string();
+                self.out.unmanaged(self.ctx, object, name, delete, vec![]);
             }
             return;
         };
@@ -414,10 +386,6 @@ impl ScopePlan<'_, '_> {
             .collect();
         unmanaged.sort_by(|a, b| a.name.cmp(&b.name));
         for live in unmanaged {
-            let address = Address {
-                kind: Kind::HostingDatabase,
-                name: live.name.clone(),
-            };
             let object = Unmanaged {
                 kind: Kind::HostingDatabase,
                 scope: self.scope.clone(),
@@ -425,18 +393,8 @@ impl ScopePlan<'_, '_> {
                 label: format!("user {}", live.user),
             };
             let delete = self.delete_database(&live.name);
-            self.out.unmanaged(self.ctx, object, |reason| {
-                let calls = vec![delete];
-                let id = Some(live.name.clone());
-                change(
-                    &address,
-                    Action::Delete { reason },
-                    vec![],
-                    calls,
-                    id,
-                    vec![],
-                )
-            });
+            let name = live.name.clone();
+            self.out.unmanaged(self.ctx, object, name, delete, vec![]);
         }
     }
 }

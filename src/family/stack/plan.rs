@@ -176,30 +176,16 @@ pub(super) fn plan_scope(
 
     // Unclaimed clusters.
     for live in stacks.iter().filter(|s| !claimed.contains(&s.id)) {
-        let address = Address {
-            kind: Kind::ManagedStackMysql,
-            name: live.id.clone(),
-        };
         let object = Unmanaged {
             kind: Kind::ManagedStackMysql,
             scope: scope.clone(),
             id: live.id.clone(),
             label: format!("mysql cluster of {} nodes", live.nodes),
         };
-        out.unmanaged(ctx, object, |reason| {
-            let calls = vec![Operation::Stack(Call::Delete {
-                id: live.id.clone(),
-            })];
-            let id = Some(live.id.clone());
-            change(
-                &address,
-                Action::Delete { reason },
-                vec![],
-                calls,
-                id,
-                vec![],
-            )
+        let delete = Operation::Stack(Call::Delete {
+            id: live.id.clone(),
         });
+        out.unmanaged(ctx, object, live.id.clone(), delete, vec![]);
     }
 }
 
