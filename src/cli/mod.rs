@@ -35,13 +35,17 @@ impl Cli {
     /// (`Family::api`), right after `--endpoint`.
     pub fn command_with_apis() -> clap::Command {
         let apis = family::declared_apis();
-        let endpoint = Cli::command()
+        let command = Cli::command();
+        let endpoint = command
             .get_arguments()
             .find(|arg| arg.get_id() == "endpoint")
             .map(Arg::get_display_order)
             .expect("GlobalArgs has --endpoint");
         let shift = apis.len();
-        let mut command = Cli::command().mut_args(|arg| {
+        let names: Vec<&'static str> = std::iter::once(api::MAIN_API)
+            .chain(apis.iter().map(|api| api.key))
+            .collect();
+        let mut command = command.mut_args(|arg| {
             let order = arg.get_display_order();
             if order > endpoint {
                 arg.display_order(order + shift)
@@ -61,9 +65,6 @@ impl Cli {
             );
         }
         // `api --on NAME`: OVH's API or one of these, by name.
-        let names: Vec<&'static str> = std::iter::once(api::MAIN_API)
-            .chain(family::declared_apis().into_iter().map(|api| api.key))
-            .collect();
         command.mut_subcommand("api", |api| {
             api.mut_arg("on", |on| {
                 on.value_parser(clap::builder::PossibleValuesParser::new(names))

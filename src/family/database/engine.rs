@@ -30,7 +30,7 @@ use crate::family::database::{
 };
 use crate::family::Id;
 use crate::live::UsersState;
-use crate::live::{mapping, LiveState};
+use crate::live::{mapping, LiveService, LiveState, LiveUser};
 use crate::manifest::model::{Address, Kind, Spec};
 use crate::ovh::Method;
 use futures::future::try_join_all;
@@ -111,17 +111,10 @@ pub(crate) async fn find_service(
             &what,
         )
         .await?;
-    let paths: Vec<String> = ids
-        .iter()
-        .map(|id| service_path(project, engine, id))
-        .collect();
-    let answers = objects(run, &paths, &what).await?;
-    let mut found: Vec<FoundService> = answers
+    let mut found: Vec<FoundService> = services_named(run, project, engine, name, &ids)
+        .await?
         .into_iter()
-        .flatten()
-        .filter_map(|raw| mapping::live_service(raw, engine).ok())
-        .filter(|s| s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
-        .map(|s| FoundService {
+        .map(|(_, s)| FoundService {
             id: s.id,
             status: s.status,
         })
@@ -191,21 +184,56 @@ async fn older_service_twin(
             twin_list_since(posted),
         )
         .await?;
+    let same = services_named(run, project, engine, name, &ids)
+        .await?
+        .into_iter()
+        .map(|(raw, s)| (raw, s.id, s.status))
+        .collect();
+    Ok(older_twin(same, ours).map(|(id, status)| FoundService { id, status }))
+}
+
+/// The services among `ids` (of `engine` in `project`) whose description is `name`, with their
+/// answers; those on their way out do not count. Each is looked at through `objects`.
+async fn services_named(
+    run: &Run<'_>,
+    project: &str,
+    engine: &str,
+    name: &str,
+    ids: &[String],
+) -> StepResult<Vec<(Value, LiveService)>> {
     let paths: Vec<String> = ids
         .iter()
         .map(|id| service_path(project, engine, id))
         .collect();
-    let same = objects(run, &paths, &what)
-        .await?
+    let answers = objects(run, &paths, &format!("service {name}")).await?;
+    Ok(answers
         .into_iter()
         .flatten()
-        .filter_map(|raw| {
-            let s = mapping::live_service(raw.clone(), engine).ok()?;
-            (s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
-                .then_some((raw, s.id, s.status))
-        })
+        .filter_map(|raw| Some((raw.clone(), mapping::live_service(raw, engine).ok()?)))
+        .filter(|(_, s)| s.description == name && !s.status.eq_ignore_ascii_case("DELETING"))
+        .collect())
+}
+
+/// The users among `ids` (of `service`) named `name` as the engine spells it, with their
+/// answers, those on their way out included. Each is looked at through `objects`.
+async fn users_named(
+    run: &Run<'_>,
+    (project, engine, service): (&str, &str, &str),
+    name: &str,
+    ids: &[String],
+) -> StepResult<Vec<(Value, LiveUser)>> {
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| user_path(project, engine, service, id))
         .collect();
-    Ok(older_twin(same, ours).map(|(id, status)| FoundService { id, status }))
+    let answers = objects(run, &paths, &format!("user {name}")).await?;
+    let key = username_key(engine, name);
+    Ok(answers
+        .into_iter()
+        .flatten()
+        .filter_map(|raw| Some((raw.clone(), mapping::live_user(raw).ok()?)))
+        .filter(|(_, u)| username_key(engine, &u.username) == key)
+        .collect())
 }
 
 /// After a create: the user another run created with the same name on the same service at the
@@ -230,20 +258,11 @@ async fn older_user_twin(
             twin_list_since(posted),
         )
         .await?;
-    let paths: Vec<String> = ids
-        .iter()
-        .map(|id| user_path(project, engine, service, id))
-        .collect();
-    let key = username_key(engine, name);
-    let same = objects(run, &paths, &what)
+    let same = users_named(run, (project, engine, service), name, &ids)
         .await?
         .into_iter()
-        .flatten()
-        .filter_map(|raw| {
-            let u = mapping::live_user(raw.clone()).ok()?;
-            (username_key(engine, &u.username) == key && !u.status.eq_ignore_ascii_case("DELETING"))
-                .then_some((raw, u.id, u.status))
-        })
+        .filter(|(_, u)| !u.status.eq_ignore_ascii_case("DELETING"))
+        .map(|(raw, u)| (raw, u.id, u.status))
         .collect();
     Ok(older_twin(same, ours).map(|(id, status)| FoundUser { id, status }))
 }
@@ -267,17 +286,11 @@ pub(crate) async fn find_user(
             &what,
         )
         .await?;
-    let paths: Vec<String> = ids
-        .iter()
-        .map(|id| user_path(project, engine, service, id))
-        .collect();
-    let answers = objects(run, &paths, &what).await?;
-    let key = username_key(engine, name);
-    let found = answers
+    let found = users_named(run, (project, engine, service), name, &ids)
+        .await?
         .into_iter()
-        .flatten()
-        .filter_map(|raw| mapping::live_user(raw).ok())
-        .find(|u| username_key(engine, &u.username) == key);
+        .map(|(_, u)| u)
+        .next();
     Ok(match found {
         None => Lookup::Absent,
         Some(user) if user.status.eq_ignore_ascii_case("DELETING") => Lookup::Leaving {
